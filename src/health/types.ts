@@ -1,0 +1,90 @@
+/**
+ * Normalised health-check specifications (what the config loader produces and the health
+ * engine consumes): durations in milliseconds, defaults applied, addresses split.
+ */
+
+/** Timing and hysteresis for one VIP's checks. */
+export interface HealthPolicy {
+  intervalMs: number;
+  /** Used while a result is changing, until rise/fall settles. */
+  fastIntervalMs: number;
+  timeoutMs: number;
+  /** Consecutive successes to become healthy. */
+  rise: number;
+  /** Consecutive failures to become unhealthy. */
+  fall: number;
+  /** Random spread of each interval, as a fraction (0.1 = ±10%). */
+  jitter: number;
+}
+
+interface CheckBase {
+  /** Stable label for metrics and reasons, e.g. "http:127.0.0.1:8080/healthz"; unique within a VIP. */
+  label: string;
+  /** Override of the VIP's policy timeout. */
+  timeoutMs?: number;
+  /** Event-driven detection (issue 7): keep a connection open and re-check the moment it drops. */
+  passive: boolean;
+}
+
+export interface HttpCheckSpec extends CheckBase {
+  type: 'http';
+  url: string;
+  method: 'GET' | 'HEAD';
+  /** Inclusive status ranges, e.g. [[200, 299]]. */
+  expectStatus: Array<[number, number]>;
+  bodyContains?: string;
+  headers: Record<string, string>;
+  tlsSkipVerify: boolean;
+}
+
+export interface TcpCheckSpec extends CheckBase {
+  type: 'tcp';
+  host: string;
+  port: number;
+}
+
+export interface ExecCheckSpec extends CheckBase {
+  type: 'exec';
+  command: string[];
+  /** Process whose exit triggers an immediate re-check (issue 7). */
+  watchPidFile?: string;
+}
+
+export type DnsRecordType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'NS' | 'PTR' | 'SOA' | 'SRV' | 'TXT';
+
+export interface DnsCheckSpec extends CheckBase {
+  type: 'dns';
+  host: string;
+  port: number;
+  name: string;
+  record: DnsRecordType;
+  /** If set, at least one answer must equal one of these. */
+  expect?: string[];
+}
+
+export interface GrpcCheckSpec extends CheckBase {
+  type: 'grpc';
+  host: string;
+  port: number;
+  /** grpc.health.v1 service name; "" = the server as a whole. */
+  service: string;
+  tls: boolean;
+  tlsSkipVerify: boolean;
+}
+
+export type CheckSpec = HttpCheckSpec | TcpCheckSpec | ExecCheckSpec | DnsCheckSpec | GrpcCheckSpec;
+export type CheckType = CheckSpec['type'];
+
+/** What triggered a check run. */
+export type Detector = 'periodic' | 'passive' | 'initial';
+
+export interface CheckResult {
+  ok: boolean;
+  /** Why, e.g. "connect ECONNREFUSED 127.0.0.1:8080", "status 503 not in 200-299", "ok". */
+  reason: string;
+  durationMs: number;
+  detector: Detector;
+}
+
+/** How many checks of a VIP must pass. */
+export type Requirement = 'all' | 'any' | number;
