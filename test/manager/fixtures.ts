@@ -37,8 +37,9 @@ export class RecordingBackend implements BgpBackend {
     }
     this.applies.push(new Map(desired));
   }
-  async resync(): Promise<void> {
+  resync(): Promise<void> {
     this.resyncs++;
+    return Promise.resolve();
   }
   async updateNeighbors(): Promise<void> {}
   peers(): PeerStatus[] {
@@ -51,7 +52,7 @@ export class RecordingBackend implements BgpBackend {
   async stop(): Promise<void> {}
   /** Prefixes of the last applied set, with their communities. */
   last(): Record<string, string[]> {
-    const last = this.applies.at(-1) ?? new Map();
+    const last: DesiredSet = this.applies.at(-1) ?? new Map();
     return Object.fromEntries([...last].map(([p, r]) => [p, r.attributes.communities]));
   }
 }
