@@ -55,6 +55,8 @@ export class BgpManager {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly clock: Clock;
   private applied: DesiredSet = new Map();
+  /** The set last handed to the backend (in flight or done): what new inputs are compared with. */
+  private target: DesiredSet = new Map();
   private dirty = false;
   private running: Promise<void> | undefined;
   private failures = 0;
@@ -234,7 +236,7 @@ export class BgpManager {
       }
       vip.reason = reason;
     }
-    if (changed || this.desiredDiffersFromApplied()) this.requestReconcile();
+    if (changed || this.desiredDiffersFromTarget()) this.requestReconcile();
   }
 
   private desired(): Map<string, VipRoute> {
@@ -246,11 +248,11 @@ export class BgpManager {
     return set;
   }
 
-  private desiredDiffersFromApplied(): boolean {
+  private desiredDiffersFromTarget(): boolean {
     const desired = this.desired();
-    if (desired.size !== this.applied.size) return true;
+    if (desired.size !== this.target.size) return true;
     for (const [prefix, route] of desired) {
-      if (!sameAttributes(route.attributes, this.applied.get(prefix)?.attributes)) return true;
+      if (!sameAttributes(route.attributes, this.target.get(prefix)?.attributes)) return true;
     }
     return false;
   }
@@ -265,6 +267,7 @@ export class BgpManager {
     for (let round = 0; this.dirty && round < 1_000; round++) {
       this.dirty = false;
       const desired = this.desired();
+      this.target = desired;
       try {
         await this.opts.backend.apply(desired);
         this.applied = desired;

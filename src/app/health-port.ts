@@ -1,0 +1,24 @@
+/**
+ * The part of the health engine the app uses (src/health/engine.ts implements it). Kept as an
+ * interface so the app can be tested with a scripted health source.
+ */
+import type { Detector } from '../health/types.js';
+import type { VipConfig } from '../config/types.js';
+
+export interface VipHealthLike {
+  name: string;
+  healthy: boolean;
+  reason: string;
+  since: Date;
+  lastDetector: Detector;
+}
+
+export interface HealthEngineLike {
+  start(): void;
+  stop(): Promise<void>;
+  update(vips: VipConfig[]): void;
+  status(name: string): VipHealthLike | undefined;
+  onTransition(listener: (h: VipHealthLike) => void): void;
+  /** Epoch ms of the last completed round of due checks. */
+  lastRoundAt(): number;
+}
