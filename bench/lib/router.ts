@@ -1,0 +1,109 @@
+/**
+ * The router under observation: a real BIRD 2 (the test harness's daemon) configured with one
+ * passive BGP protocol per speaker being measured, plus a kept-open control socket.
+ *
+ * Failover timing reads BIRD's own log: with `timeformat log "%s.%6f"` and route tracing on a
+ * protocol, BIRD stamps the moment it removes a route from its table with its wall clock.
+ * Subtracting the wall-clock instant of the kill gives the latency without a polling loop that
+ * would steal CPU from the processes being measured. Resolution: 1 ms (both clocks are the
+ * same system clock; BIRD's log stamp is taken in the event-loop iteration that removes it).
+ */
+import { readFile } from 'node:fs/promises';
+import { Bird } from '../../test/harness/bird.js';
+import { loopbackAddress, freePort } from '../../test/harness/net.js';
+import { sleep } from '../../test/harness/wait.js';
+import { BirdCtl } from './birdctl.js';
+
+export const ROUTER_AS = 65000;
+
+export interface PeerSpec {
+  /** BIRD protocol name. */
+  name: string;
+  /** The speaker's address (BIRD's neighbor). */
+  address: string;
+  as: number;
+  /** Trace route changes in the log (failover); off for bulk (100,000 log lines would skew it). */
+  traceRoutes: boolean;
+}
+
+export class Router {
+  private constructor(
+    readonly bird: Bird,
+    readonly ctl: BirdCtl,
+    readonly address: string,
+    readonly port: number,
+  ) {}
+
+  static async start(peers: PeerSpec[]): Promise<Router> {
+    const address = loopbackAddress();
+    const port = await freePort(address);
+    // BIRD ignores lo (host scope), so the speakers' 127.x next hops stay unresolved: routes are
+    // in the RIB as "unreachable". Nothing is exported to the kernel; the RIB is what we time.
+    const protocols = peers.map((p) => protocolConfig(p, address, port));
+    const bird = await Bird.start({ routerId: address, config: ['timeformat log "%s.%6f";', ...protocols].join('\n') });
+    const ctl = await BirdCtl.connect(bird.socket);
+    return new Router(bird, ctl, address, port);
+  }
+
+  async stop(): Promise<void> {
+    this.ctl.close();
+    await this.bird.stop();
+  }
+
+  async established(protocol: string): Promise<boolean> {
+    const r = await this.ctl.command(`show protocols ${protocol}`);
+    return /Established/.test(r.text);
+  }
+
+  /**
+   * Polls until `protocol` holds `count` routes; returns the performance.now() of the first poll
+   * that saw it. Bounded by `timeoutMs`; `intervalMs` is the resolution.
+   */
+  async waitCount(protocol: string, count: number, timeoutMs: number, intervalMs = 5): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    let last = -1;
+    while (performance.now() < deadline) {
+      last = await this.ctl.routeCount(protocol);
+      if (last === count) return performance.now();
+      await sleep(intervalMs);
+    }
+    throw new Error(`${protocol}: ${last} routes in BIRD after ${timeoutMs} ms, expected ${count}`);
+  }
+
+  /** Byte offset of the end of BIRD's log now: later searches start here. */
+  async logMark(): Promise<number> {
+    return Buffer.byteLength(await this.bird.log());
+  }
+
+  /**
+   * Epoch milliseconds at which BIRD logged `event` ("added"/"removed") for `prefix` from
+   * `protocol` after log offset `mark`; polls the log file every 20 ms, bounded.
+   */
+  async waitRouteEvent(protocol: string, prefix: string, event: 'added' | 'removed', mark: number, timeoutMs: number): Promise<number> {
+    const re = new RegExp(`^(\\d+\\.\\d+) <TRACE> ${protocol}\\.ipv4 [<>] ${event} \\S* ?${prefix.replace(/\./g, '\\.')}\\b`, 'm');
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const text = (await readFile(this.bird.logFile)).subarray(mark).toString();
+      const m = re.exec(text);
+      if (m?.[1]) return Number(m[1]) * 1000;
+      await sleep(20);
+    }
+    throw new Error(`BIRD did not log "${event}" for ${prefix} from ${protocol} within ${timeoutMs} ms`);
+  }
+}
+
+function protocolConfig(p: PeerSpec, address: string, port: number): string {
+  return [
+    `protocol bgp ${p.name} {`,
+    `  local ${address} port ${port} as ${ROUTER_AS};`,
+    `  neighbor ${p.address} as ${p.as};`,
+    // Loopback peers are not on a shared subnet BIRD would call directly connected.
+    '  multihop;',
+    '  passive;',
+    `  debug { states${p.traceRoutes ? ', routes' : ''} };`,
+    '  ipv4 { import all; export none; };',
+    '}',
+  ].join('\n');
+}
+
+export { loopbackAddress, freePort };
