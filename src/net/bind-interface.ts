@@ -39,7 +39,8 @@ export class InterfaceBinder {
       this.added.set(key, { prefix, dev });
       this.logger.info({ prefix, dev }, 'VIP address added to interface');
     } catch (err) {
-      if (/File exists/i.test(String((err as { stderr?: string }).stderr ?? err))) {
+      // iproute2 says "File exists" (RTNETLINK EEXIST) or "Address already assigned", by version.
+      if (/File exists|already assigned/i.test(String((err as { stderr?: string }).stderr ?? err))) {
         this.logger.info({ prefix, dev }, 'VIP address already on the interface; leaving it to its owner');
         return;
       }
