@@ -84,7 +84,50 @@ export interface CheckResult {
   reason: string;
   durationMs: number;
   detector: Detector;
+  /** Failure class (added by the health engine; optional). */
+  code?: CheckCode;
 }
 
 /** How many checks of a VIP must pass. */
 export type Requirement = 'all' | 'any' | number;
+
+/**
+ * Stable codes for down results, so tests, metrics and the admin API can tell failure classes
+ * apart without parsing reason text. Reasons stay human; codes stay fixed.
+ */
+export type CheckCode =
+  | 'OK'
+  | 'TIMEOUT'
+  | 'STUCK'
+  | 'CONNECT_REFUSED'
+  | 'CONNECT_ERROR'
+  | 'HTTP_STATUS'
+  | 'HTTP_BODY'
+  | 'HTTP_ERROR'
+  | 'DNS_NXDOMAIN'
+  | 'DNS_SERVFAIL'
+  | 'DNS_NODATA'
+  | 'DNS_MISMATCH'
+  | 'DNS_ERROR'
+  | 'GRPC_NOT_SERVING'
+  | 'GRPC_SERVICE_UNKNOWN'
+  | 'GRPC_UNAVAILABLE'
+  | 'GRPC_ERROR'
+  | 'EXEC_ENOENT'
+  | 'EXEC_EXIT'
+  | 'EXEC_SIGNAL'
+  | 'EXEC_ERROR'
+  | 'INTERNAL';
+
+/** A VIP's health as the engine reports it (BgpManager, admin API, metrics). */
+export interface VipHealth {
+  name: string;
+  healthy: boolean;
+  /** "starting", "ok", or the failing checks with their reasons. */
+  reason: string;
+  /** When `healthy` last flipped (or when the engine started the VIP). */
+  since: Date;
+  /** What fired the chain of checks behind the last transition ('initial' before any). */
+  lastDetector: Detector;
+  checks: Array<{ label: string; type: CheckType; ok: boolean | undefined; reason: string; durationMs: number; at?: Date; code?: CheckCode }>;
+}

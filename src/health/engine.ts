@@ -1,0 +1,184 @@
+/**
+ * The health engine: one VipRunner per VIP (its own timer, see runner.ts for the schedule and
+ * hysteresis rules), connection pools shared by all of them (one connection per target), and
+ * a liveness watchdog.
+ *
+ * Liveness (`lastRoundAt`): a watchdog timer ticks every min(fast_interval) (clamped to
+ * 100 ms..1 s). On each tick it asks every VIP whether its work is on time: no check still
+ * unsettled past its timeout plus a grace (max(1 s, timeout)), and no round whose timer is
+ * overdue by that much. Only if all are, lastRoundAt becomes now. So it stops advancing when
+ * a check hangs despite its timeout, and when the event loop is blocked (the tick itself does
+ * not run). /healthz turns 503 when it is older than 3 intervals.
+ *
+ * Transitions are reported through onTransition listeners. The initial state of every VIP is
+ * down ("starting"): a VIP whose first checks fail never "transitions", it simply stays down;
+ * read all() at start for the full picture.
+ */
+import type { VipConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import { CheckPools, checkerFactory, type CheckerFactory } from './checks/index.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { VipRunner } from './runner.js';
+import type { CheckResult, VipHealth } from './types.js';
+
+export type { VipHealth } from './types.js';
+export type { Clock } from './clock.js';
+
+export interface HealthEngineOptions {
+  logger: Logger;
+  clock?: Clock;
+  onCheckResult?: (vip: string, check: string, result: CheckResult) => void;
+  /** Source of jitter, [0, 1). Tests make it deterministic. */
+  random?: () => number;
+  /** Replaces the real checkers (tests: scripted or never-settling checks). */
+  createChecker?: CheckerFactory;
+}
+
+export class HealthEngine {
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #pools: CheckPools;
+  readonly #createChecker: CheckerFactory;
+  readonly #random: () => number;
+  readonly #onCheckResult: HealthEngineOptions['onCheckResult'];
+  readonly #listeners: Array<(h: VipHealth) => void> = [];
+  readonly #runners = new Map<string, VipRunner>();
+  #vips: VipConfig[];
+  #lastRoundAt: number;
+  #watchdog: TimerHandle | undefined;
+  #started = false;
+  #stopped = false;
+  readonly #stopping = new Set<Promise<void>>();
+
+  constructor(vips: VipConfig[], opts: HealthEngineOptions) {
+    this.#vips = vips;
+    this.#logger = opts.logger;
+    this.#clock = opts.clock ?? systemClock;
+    this.#pools = new CheckPools(this.#logger, this.#clock);
+    this.#createChecker = opts.createChecker ?? checkerFactory(this.#pools);
+    this.#random = opts.random ?? Math.random;
+    this.#onCheckResult = opts.onCheckResult;
+    this.#lastRoundAt = this.#clock.now();
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#lastRoundAt = this.#clock.now();
+    for (const vip of this.#vips) this.#add(vip);
+    this.#tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#watchdog !== undefined) this.#clock.clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const runners = [...this.#runners.values()];
+    this.#runners.clear();
+    await Promise.all([...runners.map((r) => r.stop()), ...this.#stopping]);
+    this.#pools.close();
+  }
+
+  /**
+   * Reload. A VIP with the same name, checks and require keeps its state and timers (a changed
+   * policy applies from its next round); a VIP whose checks or require changed starts over
+   * ("starting"), since old results say nothing about new checks; removed VIPs stop; new ones
+   * start. Shared connections survive: new checks take their reference before old ones let go.
+   */
+  update(vips: VipConfig[]): void {
+    this.#vips = vips;
+    if (!this.#started || this.#stopped) return;
+    const next = new Set(vips.map((v) => v.name));
+    for (const vip of vips) {
+      const runner = this.#runners.get(vip.name);
+      if (runner && sameChecks(runner.vip, vip)) {
+        runner.replaceConfig(vip);
+        continue;
+      }
+      this.#add(vip);
+      if (runner) this.#retire(runner);
+    }
+    for (const [name, runner] of this.#runners) {
+      if (!next.has(name)) {
+        this.#runners.delete(name);
+        this.#retire(runner);
+      }
+    }
+  }
+
+  status(name: string): VipHealth | undefined {
+    return this.#runners.get(name)?.health();
+  }
+
+  all(): VipHealth[] {
+    return [...this.#runners.values()].map((r) => r.health());
+  }
+
+  onTransition(listener: (h: VipHealth) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  lastRoundAt(): number {
+    return this.#lastRoundAt;
+  }
+
+  #add(vip: VipConfig): void {
+    const runner = new VipRunner(vip, {
+      clock: this.#clock,
+      logger: this.#logger,
+      random: this.#random,
+      createChecker: this.#createChecker,
+      onTransition: (h) => this.#emit(h),
+      ...(this.#onCheckResult ? { onCheckResult: this.#onCheckResult } : {}),
+    });
+    this.#runners.set(vip.name, runner);
+    runner.start();
+  }
+
+  #retire(runner: VipRunner): void {
+    const done = runner.stop().finally(() => this.#stopping.delete(done));
+    this.#stopping.add(done);
+  }
+
+  #emit(h: VipHealth): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(h);
+      } catch (err) {
+        this.#logger.error({ err, vip: h.name }, 'transition listener threw');
+      }
+    }
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    let onTime = true;
+    for (const runner of this.#runners.values()) {
+      if (!runner.progressing(now)) {
+        onTime = false;
+        break;
+      }
+    }
+    if (onTime) this.#lastRoundAt = now;
+    this.#watchdog = this.#clock.setTimeout(() => this.#tick(), this.#tickMs());
+  }
+
+  #tickMs(): number {
+    let ms = 1_000;
+    for (const runner of this.#runners.values()) ms = Math.min(ms, runner.vip.policy.fastIntervalMs);
+    return Math.max(100, ms);
+  }
+}
+
+function sameChecks(a: VipConfig, b: VipConfig): boolean {
+  return stableJson(a.checks) === stableJson(b.checks) && stableJson(a.require) === stableJson(b.require);
+}
+
+/** JSON with sorted object keys, so equal specs compare equal whatever their key order. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  });
+}

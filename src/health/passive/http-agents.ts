@@ -1,0 +1,92 @@
+/**
+ * Keep-alive agents for http(s) checks, one per origin (and TLS mode), shared by every VIP
+ * checking that origin, and the passive detector built on their sockets (issue 7).
+ *
+ * Reusing the keep-alive socket saves a handshake per check and gives us a connection the kernel
+ * closes the moment the server process dies. After a passing response on a keep-alive socket,
+ * the socket is observed: a FIN ('end') or a reset ('error') while it sits idle in the agent
+ * fires the origin's listeners. Our own destroy() emits only 'close', so it never fires.
+ * Servers that close idle keep-alive connections (Node's default is 5 s) cause one extra
+ * check that passes; the runner rate-limits passive runs to one per fast_interval per check.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Logger } from '../../log/logger.js';
+import type { PassiveListener } from '../checks/types.js';
+import { TargetSignal } from './signal.js';
+
+interface Origin {
+  agent: http.Agent;
+  signal: TargetSignal;
+  refs: number;
+}
+
+export class HttpAgents {
+  readonly #origins = new Map<string, Origin>();
+  readonly #observed = new WeakSet<Socket>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  static key(url: URL, tlsSkipVerify: boolean): string {
+    return `${url.protocol}//${url.host}${url.protocol === 'https:' ? `|skip=${tlsSkipVerify}` : ''}`;
+  }
+
+  /** The shared agent for an origin; call release() with the same key when the check goes away. */
+  acquire(url: URL, tlsSkipVerify: boolean): http.Agent {
+    const key = HttpAgents.key(url, tlsSkipVerify);
+    let origin = this.#origins.get(key);
+    if (!origin) {
+      // maxSockets bounds concurrent checks of one origin; free sockets never time out on our
+      // side (the server decides), so an idle close is always the peer's doing.
+      const options = { keepAlive: true, maxSockets: 4, maxFreeSockets: 4, scheduling: 'lifo' as const };
+      const agent = url.protocol === 'https:' ? new https.Agent({ ...options, rejectUnauthorized: !tlsSkipVerify }) : new http.Agent(options);
+      origin = { agent, signal: new TargetSignal(`http:${key}`, this.#logger), refs: 0 };
+      this.#origins.set(key, origin);
+    }
+    origin.refs++;
+    return origin.agent;
+  }
+
+  release(url: URL, tlsSkipVerify: boolean): void {
+    const key = HttpAgents.key(url, tlsSkipVerify);
+    const origin = this.#origins.get(key);
+    if (!origin) return;
+    origin.refs--;
+    if (origin.refs <= 0) {
+      origin.signal.disarm();
+      origin.agent.destroy();
+      this.#origins.delete(key);
+    }
+  }
+
+  subscribe(url: URL, tlsSkipVerify: boolean, listener: PassiveListener): () => void {
+    const origin = this.#origins.get(HttpAgents.key(url, tlsSkipVerify));
+    if (!origin) throw new Error('HttpAgents.subscribe before acquire');
+    return origin.signal.subscribe(listener);
+  }
+
+  /** After a passing keep-alive response: watch its socket and arm the origin's detector. */
+  observe(url: URL, tlsSkipVerify: boolean, socket: Socket): void {
+    const origin = this.#origins.get(HttpAgents.key(url, tlsSkipVerify));
+    if (!origin || origin.signal.size === 0) return;
+    origin.signal.arm();
+    if (this.#observed.has(socket)) return;
+    this.#observed.add(socket);
+    const signal = origin.signal;
+    socket.once('end', () => signal.fire('http keep-alive connection closed by peer'));
+    // The agent has its own error listener on free sockets; ours only reports.
+    socket.on('error', (err: NodeJS.ErrnoException) => signal.fire(`http keep-alive connection ${err.code ?? err.message}`));
+  }
+
+  close(): void {
+    for (const origin of this.#origins.values()) {
+      origin.signal.disarm();
+      origin.agent.destroy();
+    }
+    this.#origins.clear();
+  }
+}
