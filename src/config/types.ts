@@ -57,12 +57,30 @@ export interface VipcastConfig {
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; format: 'json' | 'pretty' };
 }
 
+/**
+ * Stable classes of config problems (tests and tooling match these, never message text).
+ * file_*, yaml_syntax and not_a_mapping concern the file as a whole; the rest a key.
+ */
+export type ConfigIssueCode =
+  | 'file_unreadable'
+  | 'file_too_large'
+  | 'yaml_syntax'
+  | 'not_a_mapping'
+  | 'unknown_key'
+  | 'required'
+  | 'invalid_type'
+  | 'invalid_value'
+  | 'out_of_range'
+  | 'duplicate'
+  | 'conflict';
+
 /** One problem found in a config file: `vipcast.yaml:14 vips[1].checks[0].url: invalid URL`. */
 export interface ConfigIssue {
   file: string;
+  code: ConfigIssueCode;
   /** 1-based line, when the path exists in the YAML. */
   line?: number;
-  /** Dotted path with indices, e.g. "vips[1].checks[0].url". */
+  /** Dotted path with indices, e.g. "vips[1].checks[0].url"; "" for whole-file problems. */
   path: string;
   message: string;
 }

@@ -1,0 +1,87 @@
+/**
+ * Translates zod issues into ConfigIssues: a YAML-style path ("vips[1].checks[0].url"), the
+ * line of that node (or of its nearest existing parent), a stable code and a short message.
+ */
+import type * as z from 'zod';
+import type { PathSegment, YamlSource } from './source.js';
+import type { ConfigIssue, ConfigIssueCode } from './types.js';
+
+/** ["vips", 1, "checks", 0, "url"] -> "vips[1].checks[0].url" */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? seg : `.${seg}`;
+  }
+  return out;
+}
+
+function describe(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'string') return `the string "${input.length > 40 ? `${input.slice(0, 40)}...` : input}"`;
+  return `${typeof input} ${String(input as number | boolean | bigint)}`;
+}
+
+const EXPECTED: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  never: 'nothing',
+};
+
+interface Translated {
+  path: PathSegment[];
+  code: ConfigIssueCode;
+  message: string;
+}
+
+function toPath(p: readonly PropertyKey[]): PathSegment[] {
+  return p.map((s) => (typeof s === 'number' ? s : String(s)));
+}
+
+function translate(issue: z.core.$ZodIssue): Translated[] {
+  const path = toPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ path: [...path, key], code: 'unknown_key', message: `unknown key "${key}"` }));
+    case 'invalid_type': {
+      if (issue.input === undefined) return [{ path, code: 'required', message: `required (${EXPECTED[issue.expected] ?? issue.expected})` }];
+      // A custom message (e.g. "duration needs a unit") wins over the generic one.
+      const generic = issue.message.startsWith('Invalid input');
+      const message = generic ? `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describe(issue.input)}` : issue.message;
+      return [{ path, code: 'invalid_type', message }];
+    }
+    case 'invalid_value':
+      return [{ path, code: 'invalid_value', message: `must be one of ${issue.values.map(String).join(', ')}, not ${describe(issue.input)}` }];
+    case 'invalid_union':
+      if ('discriminator' in issue && issue.discriminator !== undefined) {
+        const input = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
+        const options = (issue as { options?: unknown[] }).options?.map(String).join(', ') ?? '';
+        return input === undefined
+          ? [{ path, code: 'required', message: `required (one of ${options})` }]
+          : [{ path, code: 'invalid_value', message: `unknown ${issue.discriminator} ${describe(input)}: expected one of ${options}` }];
+      }
+      return [{ path, code: issue.input === undefined ? 'required' : 'invalid_type', message: issue.message }];
+    case 'too_small':
+    case 'too_big':
+      return [{ path, code: 'out_of_range', message: issue.message }];
+    case 'custom': {
+      const code = (issue.params as { code?: ConfigIssueCode } | undefined)?.code ?? 'invalid_value';
+      return [{ path, code, message: issue.message }];
+    }
+    default:
+      return [{ path, code: 'invalid_value', message: issue.message }];
+  }
+}
+
+/** ConfigIssues for the zod issues of the section at `prefix`, in document order. */
+export function toConfigIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PathSegment[], source: YamlSource): ConfigIssue[] {
+  return issues.flatMap(translate).map((t) => {
+    const path = [...prefix, ...t.path];
+    return { file: source.file, line: source.lineOf(path), path: formatPath(path), code: t.code, message: t.message };
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * Config loading: YAML text -> validated, normalised VipcastConfig, or a ConfigError listing
+ * every problem with file, line and YAML path.
+ *
+ * Each top-level section is validated on its own so that a mistake in one never hides the
+ * problems of another. Within a section, cross-key rules (e.g. TCP-MD5 needs GoBGP) run once
+ * that section's keys have the right shapes, as a compiler checks types after syntax.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type * as z from 'zod';
+import type { AddressFamily, NeighborSpec } from '../backend/types.js';
+import { ConfigError } from './errors.js';
+import { toConfigIssues } from './issues.js';
+import { MAX_CONFIG_BYTES, readYaml } from './source.js';
+import type { PathSegment, YamlSource } from './source.js';
+import { bgpSchema } from './schema/bgp.js';
+import type { ParsedNeighbor } from './schema/bgp.js';
+import { healthSection } from './schema/health.js';
+import { adminSection, logSection, rootKeys, shutdownSection } from './schema/sections.js';
+import { vipsSchema } from './schema/vips.js';
+import { configWarnings } from './warnings.js';
+import type { ConfigIssue, VipConfig, VipcastConfig } from './types.js';
+
+export interface LoadedConfig {
+  config: VipcastConfig;
+  /** Legal but probably unintended (e.g. IPv6 VIPs over IPv4-only sessions without a next hop). */
+  warnings: ConfigIssue[];
+}
+
+/** Parses config text; `fileName` is used in messages and to resolve relative paths. Throws ConfigError. */
+export function parseConfig(text: string, fileName: string): VipcastConfig {
+  return parseConfigWithWarnings(text, fileName).config;
+}
+
+export function parseConfigWithWarnings(text: string, fileName: string): LoadedConfig {
+  const read = readYaml(text, fileName);
+  if (!read.ok) throw new ConfigError(read.issues);
+  const { source } = read;
+  const raw = source.value as Record<string, unknown>;
+  const baseDir = dirname(resolve(fileName));
+  const issues: ConfigIssue[] = [];
+
+  const section = <T>(schema: z.ZodType<T>, value: unknown, prefix: PathSegment[]): T | undefined =>
+    validate(schema, value, prefix, source, issues);
+  const root = section(rootKeys, raw, []);
+  const bgp = raw.bgp === undefined ? undefined : section(bgpSchema({ baseDir }), raw.bgp, ['bgp']);
+  const health = section(healthSection, raw.health, ['health']);
+  const vips = section(vipsSchema({ baseDir, health, bindInterface: root?.bind_interface }), raw.vips, ['vips']);
+  const shutdown = section(shutdownSection, raw.shutdown, ['shutdown']);
+  const admin = section(adminSection({ baseDir }), raw.admin, ['admin']);
+  const log = section(logSection, raw.log, ['log']);
+
+  if (issues.length > 0 || !root || !bgp || !health || !vips || !shutdown || !admin || !log) {
+    throw new ConfigError(issues);
+  }
+  const config: VipcastConfig = {
+    source: resolve(fileName),
+    bgp: { ...bgp, neighbors: withFamilies(bgp.neighbors, vips) },
+    health,
+    vips,
+    shutdown,
+    admin,
+    log,
+  };
+  return { config, warnings: configWarnings(config, bgp.neighbors, source) };
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, prefix: PathSegment[], source: YamlSource, into: ConfigIssue[]): T | undefined {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  into.push(...toConfigIssues(result.error.issues, prefix, source));
+  return undefined;
+}
+
+/** Neighbors without `families:` carry the families the VIPs need (IPv4 when there are no VIPs). */
+function withFamilies(neighbors: ParsedNeighbor[], vips: VipConfig[]): NeighborSpec[] {
+  const needed: AddressFamily[] = (['ipv4', 'ipv6'] as const).filter((f) => vips.some((v) => v.family === f));
+  const fallback: AddressFamily[] = needed.length > 0 ? needed : ['ipv4'];
+  return neighbors.map((n) => ({ ...n, families: n.families ?? fallback }));
+}
+
+/** Reads and parses a config file. Throws ConfigError (also for an unreadable or oversized file). */
+export async function loadConfig(path: string): Promise<VipcastConfig> {
+  return (await loadConfigWithWarnings(path)).config;
+}
+
+export async function loadConfigWithWarnings(path: string): Promise<LoadedConfig> {
+  const unreadable = (message: string, code: ConfigIssue['code'] = 'file_unreadable'): ConfigError =>
+    new ConfigError([{ file: path, path: '', code, message }]);
+  let text: string;
+  try {
+    // Checked before reading so a multi-GiB file (or /dev/zero) is never pulled into memory.
+    const info = await stat(path);
+    if (!info.isFile()) throw unreadable('not a regular file');
+    if (info.size > MAX_CONFIG_BYTES) throw unreadable(`file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; not a vipcast config`, 'file_too_large');
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw unreadable(`cannot read: ${e.code ?? ''} ${e.message}`.trim());
+  }
+  return parseConfigWithWarnings(text, path);
+}
