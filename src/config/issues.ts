@@ -21,7 +21,8 @@ function describe(input: unknown): string {
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a mapping';
   if (typeof input === 'string') return `the string "${input.length > 40 ? `${input.slice(0, 40)}...` : input}"`;
-  return `${typeof input} ${String(input as number | boolean | bigint)}`;
+  if (typeof input === 'number' || typeof input === 'boolean' || typeof input === 'bigint') return `${typeof input} ${input}`;
+  return typeof input;
 }
 
 const EXPECTED: Record<string, string> = {
