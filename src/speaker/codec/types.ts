@@ -55,6 +55,8 @@ export type Capability =
       kind: 'graceful-restart'; // code 64, RFC 4724
       restarting: boolean;
       restartTimeSec: number;
+      /** RFC 8538 §2 "N" bit: the peer supports graceful restart for NOTIFICATION too. */
+      notification?: boolean;
       families: Array<{ afi: number; safi: number; forwardingPreserved: boolean }>;
     }
   | { kind: 'four-octet-as'; asn: number } // code 65, RFC 6793
@@ -131,9 +133,9 @@ export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | Kee
 /** RFC 7606 outcome of decoding an UPDATE whose errors do not reset the session. */
 export interface DecodedUpdate extends UpdateMessage {
   /** RFC 7606 §2 treat-as-withdraw: the NLRI (and MP_REACH NLRI) must be handled as withdrawn. */
-  treatAsWithdraw?: { reason: string };
-  /** RFC 7606 §2 attribute discard: attributes dropped and why. */
-  discarded?: Array<{ code: number; reason: string }>;
+  treatAsWithdraw?: { reason: string; /** Stable id of the NOTIFICATION RFC 4271 would have sent. */ id?: string };
+  /** RFC 7606 §2 attribute discard: attributes dropped (by type code) and why. */
+  discarded?: Array<{ code: number; reason: string; id?: string }>;
 }
 
 export type DecodedMessage = OpenMessage | DecodedUpdate | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
