@@ -27,6 +27,14 @@ export class VipcastProcess {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(sig);
   }
 
+  /** Waits for exit without sending anything; SIGKILL (and a failed test) after `timeoutMs`. */
+  async waitExit(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+
   /** Waits for exit, SIGKILLing after `timeoutMs`. */
   async stop(sig: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.signal(sig);
