@@ -66,7 +66,6 @@ function gobgpSchema(sctx: SchemaContext) {
         .optional(),
       resync_interval: duration(1_000, 86_400_000, '1s..24h').prefault('30s'),
     })
-    .prefault({})
     .transform((g): GobgpConfig => ({
       manage: g.manage,
       apiVersion: g.api_version,
@@ -74,6 +73,9 @@ function gobgpSchema(sctx: SchemaContext) {
       resyncIntervalMs: g.resync_interval,
     }));
 }
+
+/** What an absent gobgp: block means (also for the built-in speaker, where it is unused). */
+export const DEFAULT_GOBGP: GobgpConfig = { manage: true, apiVersion: 'auto', resyncIntervalMs: 30_000 };
 
 export function bgpSchema(sctx: SchemaContext) {
   return z
@@ -103,7 +105,7 @@ export function bgpSchema(sctx: SchemaContext) {
       localAs: b.local_as,
       routerId: b.router_id,
       gobgpAddress: b.gobgp_address && formatHostPort(b.gobgp_address.host, b.gobgp_address.port),
-      gobgp: b.gobgp ?? { manage: true, apiVersion: 'auto' as const, resyncIntervalMs: 30_000 },
+      gobgp: b.gobgp ?? DEFAULT_GOBGP,
       listen: b.listen,
       holdTimeSec: b.hold_time,
       nextHop: b.next_hop,

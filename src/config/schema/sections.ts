@@ -37,11 +37,11 @@ export const logSection = z
  */
 export const rootKeys = z.strictObject({
   bgp: z.unknown().refine((v) => v !== undefined, { message: 'required', params: { code: 'required' } }),
-  health: z.unknown(),
-  vips: z.unknown(),
-  shutdown: z.unknown(),
-  admin: z.unknown(),
-  log: z.unknown(),
+  health: z.unknown().optional(),
+  vips: z.unknown().optional(),
+  shutdown: z.unknown().optional(),
+  admin: z.unknown().optional(),
+  log: z.unknown().optional(),
   /** Default interface for every VIP's bind_interface. */
   bind_interface: interfaceName.optional(),
 });
