@@ -89,6 +89,8 @@ export class HttpChecker implements Checker {
         reject(err);
       });
       req.once('response', (res) => {
+        // Taken now: once the response ends, a keep-alive socket is detached from it.
+        const socket = res.socket;
         const chunks: Buffer[] = [];
         let kept = 0;
         res.on('data', (chunk: Buffer) => {
@@ -104,7 +106,7 @@ export class HttpChecker implements Checker {
             status: res.statusCode ?? 0,
             body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8'),
             keepAlive: res.httpVersion === '1.1' && connection !== 'close',
-            socket: res.socket,
+            socket,
           });
         });
       });
