@@ -51,8 +51,10 @@ function hexValue(c: number): number {
  * Parses IPv6 text in text[start, end) into out[off..off+16). Accepts "::" compression and a
  * trailing dotted quad; rejects zone ids. Returns false when invalid.
  */
+const groups = new Uint16Array(8); // scratch: parsing is synchronous and never re-entered
+const quad = new Uint8Array(4);
+
 export function parseIpv6Into(text: string, start: number, end: number, out: Uint8Array, off: number): boolean {
-  const groups = new Uint16Array(8);
   let count = 0;
   let gap = -1; // group index where "::" sits
   let i = start;
@@ -81,7 +83,6 @@ export function parseIpv6Into(text: string, start: number, end: number, out: Uin
     }
     if (i < end && text.charCodeAt(i) === DOT) {
       if (count > 6) return false;
-      const quad = new Uint8Array(4);
       if (!parseIpv4Into(text, groupStart, end, quad, 0)) return false;
       groups[count++] = ((quad[0] ?? 0) << 8) | (quad[1] ?? 0);
       groups[count++] = ((quad[2] ?? 0) << 8) | (quad[3] ?? 0);

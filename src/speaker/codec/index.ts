@@ -40,3 +40,14 @@ export { encodeAttributeBlock, encodeAttributeList, unknownForPropagation } from
 export { effectiveAsPath, effectiveAggregator, reconstructAsPath, asPathLength } from './attributes/as-path.js';
 export { canonicalPrefix, parsePrefix, formatPrefix, encodeNlri, decodePrefixes } from './prefix.js';
 export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.js';
+export { packUpdates, endOfRib, encodePathAttributes } from './pack.js';
+export {
+  parseCommunity,
+  formatCommunity,
+  communityName,
+  WELL_KNOWN_COMMUNITIES,
+  parseLargeCommunity,
+  formatLargeCommunity,
+  parseExtendedCommunity,
+  formatExtendedCommunity,
+} from './community-text.js';

@@ -17,6 +17,8 @@
  */
 import type { AddressFamily, Origin } from '../../backend/types.js';
 
+export type { AddressFamily, Origin };
+
 export const BGP_PORT = 179;
 export const AS_TRANS = 23456;
 export const HEADER_LENGTH = 19;
