@@ -10,20 +10,29 @@
  * add`, identifier 0) is a separate path that vipcast's AddPath never replaces and its DeletePath
  * never removes. A community marker would do neither: it is visible to every router, and an
  * AddPath with identifier 0 would implicitly replace the operator's path.
+ *
+ * Paths travel as raw BGP bytes (`nlri_binary`, `pattrs_binary`: one attribute TLV per element),
+ * which GoBGP v3 and v4 both accept on AddPath/DeletePath/AddPathStream and return from ListPath
+ * (enable_*_binary): one encoding, the speaker's codec, serves both API generations and both
+ * backends, and drift repair decodes what the daemon holds with the same codec.
  */
 import type { AddressFamily, BackendOptions, VipRoute } from '../backend/types.js';
-import { AFI_IP, AFI_IP6, SAFI_UNICAST, type ApiDestination, type ApiFamily, type ApiPath } from './api/types.js';
 import {
-  attributesKey,
-  decodeAttributes,
-  decodeNlri,
-  encodeAttributes,
+  canonicalPrefix as codecCanonicalPrefix,
+  decodeMessage,
+  decodePrefixes,
   encodeNlri,
-  formatPrefix,
-  parseIpv4,
-  parsePrefix,
-  type OriginatedAttributes,
-} from './wire.js';
+  encodePathAttributes,
+  MessageType,
+  parseCommunity,
+  parseExtendedCommunity,
+  parseLargeCommunity,
+  type CodecOptions,
+  type OutboundRoute,
+  type PathAttributes,
+  type Prefix,
+} from '../speaker/codec/index.js';
+import { AFI_IP, AFI_IP6, SAFI_UNICAST, type ApiDestination, type ApiFamily, type ApiPath } from './api/types.js';
 
 /** 0x76697063 = "vipc". */
 export const VIPCAST_PATH_ID = 0x76697063;
@@ -47,58 +56,22 @@ export interface OwnPath {
   path: ApiPath;
 }
 
-function parseCommunity(text: string): number {
-  const m = /^(\d+):(\d+)$/.exec(text);
-  const hi = Number(m?.[1]);
-  const lo = Number(m?.[2]);
-  if (!m || hi > 0xffff || lo > 0xffff) throw new Error(`invalid community ${text}`);
-  return hi * 0x10000 + lo;
-}
+/**
+ * The attribute bytes come from the speaker's codec (src/speaker/codec), so both backends send
+ * the same encoding. GoBGP decodes AS_PATH as 4-octet first and takes the next hop from NEXT_HOP
+ * (IPv4) or MP_REACH_NLRI (IPv6), which is what these options produce.
+ */
+export const GOBGP_CODEC_OPTIONS: CodecOptions = { fourOctetAs: true, extendedMessage: true, extendedNextHopIpv4: false };
 
-function parseLargeCommunity(text: string): [number, number, number] {
-  const parts = text.split(':').map(Number);
-  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 0xffffffff)) throw new Error(`invalid large community ${text}`);
-  return parts as [number, number, number];
-}
-
-/** RFC 4360 / 5668: "rt:ASN:N", "rt:IPv4:N", "soo:ASN:N" (2- or 4-octet AS), or 16 hex digits. */
-export function parseExtendedCommunity(text: string): Uint8Array {
-  if (/^[0-9a-fA-F]{16}$/.test(text)) return Uint8Array.from(Buffer.from(text, 'hex'));
-  const m = /^(rt|soo):([^:]+):(\d+)$/i.exec(text);
-  if (!m) throw new Error(`invalid extended community ${text}`);
-  const subtype = m[1]?.toLowerCase() === 'rt' ? 0x02 : 0x03;
-  const admin = m[2] ?? '';
-  const local = Number(m[3]);
-  const out = new Uint8Array(8);
-  const dv = new DataView(out.buffer);
-  if (admin.includes('.')) {
-    if (local > 0xffff) throw new Error(`invalid extended community ${text}: local part over 65535`);
-    out[0] = 0x01; // IPv4-address-specific (RFC 4360 §3.2)
-    out.set(parseIpv4(admin), 2);
-    dv.setUint16(6, local);
-  } else if (Number(admin) > 0xffff) {
-    if (local > 0xffff) throw new Error(`invalid extended community ${text}: local part over 65535`);
-    out[0] = 0x02; // four-octet-AS-specific (RFC 5668)
-    dv.setUint32(2, Number(admin));
-    dv.setUint16(6, local);
-  } else {
-    out[0] = 0x00; // two-octet-AS-specific (RFC 4360 §3.1)
-    dv.setUint16(2, Number(admin));
-    dv.setUint32(4, local);
-  }
-  out[1] = subtype;
-  return out;
-}
-
-function originatedAttributes(route: VipRoute, ctx: PathContext): OriginatedAttributes {
+function outboundRoute(route: VipRoute, ctx: PathContext): OutboundRoute {
   const a = route.attributes;
-  // Unspecified next hop: GoBGP replaces it with the session's local address (next-hop-self for local paths).
-  const nextHop = a.nextHop ?? ctx.nextHop[route.family] ?? (route.family === 'ipv4' ? '0.0.0.0' : '::');
   return {
+    prefix: codecCanonicalPrefix(route.prefix, route.family),
     origin: a.origin,
     // GoBGP prepends the local AS itself towards eBGP peers; these are the extra copies.
     asPath: new Array<number>(a.asPathPrepend).fill(ctx.localAs),
-    nextHop,
+    // Unspecified: GoBGP replaces it with the session's local address (next-hop-self for local paths).
+    nextHop: a.nextHop ?? ctx.nextHop[route.family] ?? (route.family === 'ipv4' ? '0.0.0.0' : '::'),
     med: a.med,
     localPref: a.localPref,
     communities: a.communities.map(parseCommunity),
@@ -109,22 +82,65 @@ function originatedAttributes(route: VipRoute, ctx: PathContext): OriginatedAttr
 
 /** The API path vipcast adds for a VIP (marked with VIPCAST_PATH_ID). Throws on an invalid attribute text. */
 export function desiredPath(route: VipRoute, ctx: PathContext): OwnPath {
-  const prefix = parsePrefix(route.prefix);
-  const pattrs = encodeAttributes(originatedAttributes(route, ctx), prefix);
+  const out = outboundRoute(route, ctx);
+  const nlri = encodeNlri(out.prefix);
+  const pattrs = encodePathAttributes(out, GOBGP_CODEC_OPTIONS);
   const path: ApiPath = {
-    family: FAMILIES[prefix.family],
-    nlri_binary: encodeNlri(prefix),
+    family: FAMILIES[out.prefix.family],
+    nlri_binary: nlri,
     pattrs_binary: pattrs,
     identifier: VIPCAST_PATH_ID,
     // v4 takes the path's age from here (v3 uses the time of the call); unset it shows as 1970.
     age: { seconds: Math.floor(Date.now() / 1000) },
   };
   // The key goes through the decoder, exactly like a listed path's, so equal meaning is equal key.
-  return { prefix: formatPrefix(prefix), family: prefix.family, key: attributesKey(decodeAttributes(pattrs)), path };
+  return { prefix: out.prefix.prefix, family: out.prefix.family, key: attributesKey(out.prefix, nlri, pattrs), path };
+}
+
+const UPDATE_HEADER = 19;
+
+/**
+ * Decodes a path's attribute TLVs with the codec by framing them as the UPDATE they would be part
+ * of (RFC 4271 §4.3), with the NLRI for IPv4 so the mandatory-attribute checks see a real route.
+ */
+export function decodeAttributes(prefix: Prefix, nlri: Uint8Array, tlvs: Uint8Array[]): PathAttributes {
+  const attrs = Buffer.concat(tlvs);
+  const tail = prefix.family === 'ipv4' ? nlri : new Uint8Array(0);
+  const len = UPDATE_HEADER + 4 + attrs.length + tail.length;
+  const msg = Buffer.alloc(len, 0xff);
+  msg.writeUInt16BE(len, 16);
+  msg[18] = MessageType.Update;
+  msg.writeUInt16BE(0, 19); // no withdrawn routes
+  msg.writeUInt16BE(attrs.length, 21);
+  msg.set(attrs, 23);
+  msg.set(tail, 23 + attrs.length);
+  const decoded = decodeMessage(msg, GOBGP_CODEC_OPTIONS);
+  if (decoded.type !== MessageType.Update) throw new Error('decoded a path as something other than an UPDATE');
+  return decoded.attributes;
+}
+
+/**
+ * A canonical text of a path's attributes, equal for equal meaning: list attributes sorted (their
+ * order carries no meaning), next hop from NEXT_HOP or MP_REACH_NLRI. Drift repair compares these.
+ */
+export function attributesKey(prefix: Prefix, nlri: Uint8Array, tlvs: Uint8Array[]): string {
+  const a = decodeAttributes(prefix, nlri, tlvs);
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  return [
+    a.origin ?? '-',
+    (a.asPath ?? []).map((s) => `${s.type}:${s.asns.join(' ')}`).join(';'),
+    a.nextHop ?? a.mpReach?.nextHops.join(',') ?? '-',
+    a.med ?? '-',
+    a.localPref ?? '-',
+    [...(a.communities ?? [])].sort((x, y) => x - y).join(','),
+    (a.extendedCommunities ?? []).map(hex).sort().join(','),
+    (a.largeCommunities ?? []).map((l) => l.join(':')).sort().join(','),
+    (a.unknown ?? []).map((u) => `${u.code}=${hex(u.value)}`).join(','),
+  ].join('|');
 }
 
 /** Canonical prefix text, as OwnPath.prefix uses. */
-export const canonicalPrefix = (text: string): string => formatPrefix(parsePrefix(text));
+export const canonicalPrefix = (text: string): string => codecCanonicalPrefix(text).prefix;
 
 /** A path from ListPath is ours when it carries our identifier and was originated locally (not learned from a peer). */
 export function isOwnPath(p: ApiPath): boolean {
@@ -143,10 +159,12 @@ export function ownPaths(family: AddressFamily, destinations: ApiDestination[]):
     for (const p of d.paths ?? []) {
       if (!isOwnPath(p) || !p.nlri_binary) continue;
       const pattrs = (p.pattrs_binary ?? []).map((b) => Uint8Array.from(b));
-      const prefix = formatPrefix(decodeNlri(family, p.nlri_binary));
+      const nlri = Uint8Array.from(p.nlri_binary);
+      const prefix = decodePrefixes(nlri, 0, nlri.length, family, (d) => new Error(`ListPath returned a bad NLRI for ${d}`))[0];
+      if (!prefix) continue;
       // Withdrawals echo the attributes GoBGP holds, so DeletePath matches even for IPv6 (MP_REACH carries the next hop).
-      const path: ApiPath = { family: FAMILIES[family], nlri_binary: Uint8Array.from(p.nlri_binary), pattrs_binary: pattrs, identifier: VIPCAST_PATH_ID };
-      out.push({ prefix, family, key: attributesKey(decodeAttributes(pattrs)), path });
+      const path: ApiPath = { family: FAMILIES[family], nlri_binary: nlri, pattrs_binary: pattrs, identifier: VIPCAST_PATH_ID };
+      out.push({ prefix: prefix.prefix, family, key: attributesKey(prefix, nlri, pattrs), path });
     }
   }
   return out;
