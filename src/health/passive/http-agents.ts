@@ -40,9 +40,10 @@ export class HttpAgents {
     const key = HttpAgents.key(url, tlsSkipVerify);
     let origin = this.#origins.get(key);
     if (!origin) {
-      // maxSockets bounds concurrent checks of one origin; free sockets never time out on our
-      // side (the server decides), so an idle close is always the peer's doing.
-      const options = { keepAlive: true, maxSockets: 4, maxFreeSockets: 4, scheduling: 'lifo' as const };
+      // One connection per origin: checks of several VIPs queue on it (a loopback request takes
+      // well under a millisecond). Free sockets never time out on our side (the server
+      // decides), so an idle close is always the peer's doing.
+      const options = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
       const agent = url.protocol === 'https:' ? new https.Agent({ ...options, rejectUnauthorized: !tlsSkipVerify }) : new http.Agent(options);
       origin = { agent, signal: new TargetSignal(`http:${key}`, this.#logger), refs: 0 };
       this.#origins.set(key, origin);
