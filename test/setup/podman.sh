@@ -22,6 +22,8 @@ unavailable() {
 }
 
 rm -f "$REASON_FILE" 2>/dev/null || true
+# kustomize for the manifest tests (no engine needed; cached)
+bash "$(dirname "$0")/kustomize.sh" || true
 [ "$(id -u)" = 0 ] || unavailable "needs root to configure podman (running as uid $(id -u))"
 command -v podman >/dev/null || unavailable "podman is not installed (test/setup/install-deps.sh installs it)"
 
