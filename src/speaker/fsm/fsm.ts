@@ -472,3 +472,20 @@ function reasonOf(ev: FsmEvent): string {
       return ev.type;
   }
 }
+
+/**
+ * §6.8 collision resolved in favour of the newer connection: RFC 4271 runs one FSM per
+ * connection, and the surviving connection's FSM (which sent its OPEN when the connection was
+ * accepted) replaces the dumped one. We keep a single FSM per neighbor, so it takes over the
+ * survivor's position: OpenSent with the large hold time, about to process the peer's OPEN.
+ */
+export function adoptCollisionWinner(s: FsmSnapshot, ctx: FsmContext): FsmSnapshot {
+  return {
+    ...s,
+    state: 'opensent',
+    since: ctx.now,
+    reason: 'connection collision resolution: kept the connection initiated by the peer',
+    holdTimeSec: 0,
+    timers: { hold: ctx.now + LARGE_HOLD_TIME_SEC * 1000 },
+  };
+}
