@@ -13,7 +13,10 @@ export interface HealthPolicy {
   rise: number;
   /** Consecutive failures to become unhealthy. */
   fall: number;
-  /** Random spread of each interval, as a fraction (0.1 = ±10%). */
+  /**
+   * Random spread of each interval, as a fraction: the interval varies by ±jitter, the
+   * fast_interval only by +jitter (so the anti-flap bound min(rise, fall) × fast_interval holds).
+   */
   jitter: number;
 }
 

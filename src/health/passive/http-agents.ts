@@ -40,10 +40,12 @@ export class HttpAgents {
     const key = HttpAgents.key(url, tlsSkipVerify);
     let origin = this.#origins.get(key);
     if (!origin) {
-      // One connection per origin: checks of several VIPs queue on it (a loopback request takes
-      // well under a millisecond). Free sockets never time out on our side (the server
-      // decides), so an idle close is always the peer's doing.
-      const options = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
+      // A small pool per origin, shared by every VIP checking it: checks that are spread in
+      // time (jitter) reuse one connection (LIFO keeps using the most recent one); up to four
+      // run at once when many VIPs check one origin in the same instant (with a single socket,
+      // 50 VIPs per origin queued past their timeouts). Free sockets never time out on our side
+      // (the server decides), so an idle close is always the peer's doing.
+      const options = { keepAlive: true, maxSockets: 4, maxFreeSockets: 4, scheduling: 'lifo' as const };
       const agent = url.protocol === 'https:' ? new https.Agent({ ...options, rejectUnauthorized: !tlsSkipVerify }) : new http.Agent(options);
       origin = { agent, signal: new TargetSignal(`http:${key}`, this.#logger), refs: 0 };
       this.#origins.set(key, origin);
