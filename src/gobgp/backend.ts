@@ -53,10 +53,18 @@ export class GobgpBackend implements BgpBackend {
   private creds?: ChannelCredentials;
   private client?: GobgpClient;
   private link: Link = { up: false, reason: 'not started', since: Date.now() };
+  /** The error code last logged as the reason the daemon is not usable; undefined while up. */
   private loggedReason?: string;
   private neighbors: NeighborSpec[];
   /** The last applied set, encoded, by canonical prefix. */
   private desired = new Map<string, OwnPath>();
+  /**
+   * Paths are left alone until the first apply(): before it vipcast has not said what it wants,
+   * and a restarted vipcast must not withdraw healthy VIPs before its manager has spoken. The
+   * first apply() then repairs from ListPath (removing what a crashed predecessor left).
+   */
+  private desiredKnown = false;
+  private lastRepairAt = 0;
   /** What the daemon acknowledged; undefined: unknown, repair from ListPath next. */
   private advertised?: Map<string, OwnPath>;
   private gen = 0;
@@ -103,6 +111,7 @@ export class GobgpBackend implements BgpBackend {
       encoded.set(p.prefix, p);
     }
     this.desired = encoded;
+    this.desiredKnown = true;
     const gen = ++this.gen;
     return this.queue.run(async () => {
       // A newer apply() ran first and covered this one.
@@ -123,6 +132,7 @@ export class GobgpBackend implements BgpBackend {
       this.assertUp();
       await this.guard(async () => {
         await this.checkDaemon();
+        if (!this.desiredKnown) return;
         for (let attempt = 0; attempt < 3; attempt++) {
           await this.repairPaths();
           const left = diffPaths(this.desired, await listOwnPaths(this.requireClient()));
@@ -151,6 +161,21 @@ export class GobgpBackend implements BgpBackend {
 
   onPeerChange(listener: PeerListener): void {
     this.tracker.onChange(listener);
+  }
+
+  /**
+   * What a crash does: stop every timer and close the channel without another word to the daemon
+   * (paths and neighbors stay as they are). For a process exiting at once, and for tests.
+   */
+  detach(): void {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.recoveryTimer);
+    clearInterval(this.pollTimer);
+    this.watch?.cancel();
+    this.client?.close();
+    this.client = undefined;
+    this.link = { up: false, reason: 'detached', since: Date.now() };
   }
 
   /**
@@ -189,7 +214,7 @@ export class GobgpBackend implements BgpBackend {
     await ensureGlobal(client, global, this.opts, this.opts.manage, this.log);
     if (this.opts.manage) await this.applyNeighbors();
     this.advertised = undefined;
-    const repaired = await this.repairPaths();
+    const repaired = this.desiredKnown ? await this.repairPaths() : { add: 0, withdraw: 0 };
     await this.watchPeers();
     this.linkUp(started, repaired);
   }
@@ -208,15 +233,19 @@ export class GobgpBackend implements BgpBackend {
     this.loggedReason = undefined;
   }
 
-  /** The daemon is gone or unusable: report it once, and start the recovery loop. */
+  /**
+   * The daemon is gone or unusable: report it once, and start the recovery loop. "Once" per kind
+   * of failure (error code): each failed probe has its own wording (connection refused, dropped,
+   * deadline), which is kept in readiness() but not logged again.
+   */
   private linkDown(err: GobgpError): void {
     if (this.stopped) return;
     const reason = `gobgpd ${this.opts.address}: ${err.message}`;
     if (this.link.up) this.link = { up: false, reason, since: Date.now() };
     else this.link.reason = reason;
-    if (this.loggedReason !== reason) {
+    if (this.loggedReason !== err.code) {
       this.log.warn({ code: err.code, rpc: err.details.rpc }, `gobgpd not usable, retrying every ${this.recoveryInterval()} ms: ${err.message}`);
-      this.loggedReason = reason;
+      this.loggedReason = err.code;
     }
     this.watch?.cancel();
     this.watch = undefined;
@@ -279,6 +308,7 @@ export class GobgpBackend implements BgpBackend {
       this.log.info({ add: diff.add.length, withdraw: diff.withdraw.length, prefixes: diff.add.concat(diff.withdraw).slice(0, 10).map((p) => p.prefix) }, 'drift repair');
     }
     await this.pushAndRecord(diff);
+    this.lastRepairAt = Date.now();
     return { add: diff.add.length, withdraw: diff.withdraw.length };
   }
 
@@ -289,13 +319,14 @@ export class GobgpBackend implements BgpBackend {
     if (this.opts.manage) await this.applyNeighbors();
   }
 
+  /** Every resync interval, unless a repair ran within it (the manager's resync() calls count). */
   private periodicResync(): void {
-    if (!this.link.up || this.queue.busy) return;
+    if (!this.link.up || this.queue.busy || Date.now() - this.lastRepairAt < this.opts.resyncIntervalMs * 0.9) return;
     void this.queue
       .run(() =>
         this.guard(async () => {
           await this.checkDaemon();
-          await this.repairPaths();
+          if (this.desiredKnown) await this.repairPaths();
         }),
       )
       .catch((err: unknown) => {

@@ -1,0 +1,322 @@
+/**
+ * The GoBGP backend against a real gobgpd of one version, peered with a real BIRD 2 on loopback.
+ * One file per version runs this (so CI can run versions in parallel); within it the scenarios
+ * run in order and share one BIRD and two gobgpd (a bare one vipcast manages, one configured by
+ * gobgpd.conf for manage: false). Assertions read BIRD (`birdc show route all`) and the daemon
+ * (`gobgp global rib`, `gobgp neighbor`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bird, hasBird } from '../harness/bird.js';
+import { Gobgpd, gobgpVersions, type GobgpVersion } from '../harness/gobgpd.js';
+import { freePort, loopbackAddress } from '../harness/net.js';
+import { waitFor } from '../harness/wait.js';
+import { GobgpBackend, GobgpError, type GobgpBackendOptions } from '../../src/gobgp/index.js';
+import { LOCAL_AS, ROUTER_AS, backendOptions, captureLogger, desired, neighbor, vip } from './fixtures.js';
+
+const RICH = vip('192.0.2.10/32', {
+  med: 10,
+  localPref: 200,
+  asPathPrepend: 2,
+  communities: ['65001:100'],
+  largeCommunities: ['65001:1:2'],
+  extendedCommunities: ['rt:65001:5'],
+});
+const V6 = vip('2001:db8::10/128', { med: 30, communities: ['65001:600'] });
+const B = vip('192.0.2.11/32');
+const C = vip('192.0.2.12/32');
+
+export function interopSuite(label: string): void {
+  const version = gobgpVersions().find((v) => v.label === label);
+  if (!version) throw new Error(`unknown GoBGP version ${label}`);
+  const missing = version.missing ?? (hasBird() ? undefined : 'BIRD 2 not installed (apt-get install bird2)');
+  if (missing) {
+    describe(`GoBGP ${label}`, () => {
+      it.skip(`skipped: ${missing}`, () => undefined);
+    });
+    console.warn(`GoBGP ${label} interop tests skipped: ${missing}`);
+    return;
+  }
+  defineSuite(version);
+}
+
+function defineSuite(version: GobgpVersion): void {
+  const binary = version.binary!;
+  const birdAddr = loopbackAddress();
+  const managedAddr = loopbackAddress();
+  const confAddr = loopbackAddress();
+  let birdPort = 0;
+  let bird: Bird | undefined;
+  let managed: Gobgpd | undefined;
+  let configured: Gobgpd | undefined;
+  const backends: GobgpBackend[] = [];
+
+  const gm = (): Gobgpd => managed!;
+  const br = (): Bird => bird!;
+
+  /** A backend that afterAll cleans up even when a test fails. */
+  function newBackend(opts: GobgpBackendOptions): GobgpBackend {
+    const b = new GobgpBackend(opts);
+    backends.push(b);
+    return b;
+  }
+
+  const managedNeighbor = () => neighbor(birdAddr, birdPort, managedAddr);
+
+  async function birdRoute(table: 'master4' | 'master6', protocol: string, prefix: string): Promise<string | undefined> {
+    const routes = await br().routes(table, protocol);
+    return routes.find((r) => r.prefix === prefix)?.detail;
+  }
+
+  async function ribPrefixes(d: Gobgpd, family: 'ipv4' | 'ipv6'): Promise<string[]> {
+    return (await d.rib(family)).map((p) => p.prefix).sort();
+  }
+
+  describe(`GoBGP ${version.label} (API ${version.api}) with BIRD 2`, () => {
+    beforeAll(async () => {
+      birdPort = await freePort(birdAddr);
+      bird = await Bird.start({
+        routerId: '10.0.0.254',
+        config: [managedAddr, confAddr]
+          .map(
+            (addr, i) => `
+protocol bgp ${i === 0 ? 'vm' : 'vc'} {
+  local ${birdAddr} port ${birdPort} as ${ROUTER_AS};
+  neighbor ${addr} as ${LOCAL_AS};
+  passive on;
+  multihop;  # loopback peers: no shared subnet, next hops resolved recursively ('gc' and 'gm' are BIRD keywords)
+  hold time 9;
+  ipv4 { import all; export none; };
+  ipv6 { import all; export none; };
+}`,
+          )
+          .join('\n'),
+      });
+      managed = await Gobgpd.start({ binary });
+    });
+
+    afterAll(async () => {
+      for (const b of backends) b.detach();
+      await managed?.stop();
+      await configured?.stop();
+      await bird?.stop();
+    });
+
+    it('manage: false against a daemon that is not started fails with GOBGP_NOT_STARTED', async () => {
+      const { logger } = captureLogger();
+      const b = newBackend(backendOptions(gm().apiAddress, { manage: false, logger }));
+      const err = await b.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(GobgpError);
+      expect((err as GobgpError).code).toBe('GOBGP_NOT_STARTED');
+      expect(await gm().cli(['global'])).toMatch(/AS:\s+0/);
+    });
+
+    it('forcing the other API generation fails with GOBGP_API_UNSUPPORTED', async () => {
+      const { logger } = captureLogger();
+      const other = version.api === 'v3' ? 'v4' : 'v3';
+      const b = newBackend(backendOptions(gm().apiAddress, { apiVersion: other, logger }));
+      await expect(b.start()).rejects.toMatchObject({ code: 'GOBGP_API_UNSUPPORTED' });
+    });
+
+    let main: GobgpBackend | undefined;
+
+    it('manage: true configures a bare daemon (global, neighbor) and auto-detects the API', async () => {
+      const { logger } = captureLogger();
+      main = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger }));
+      await main.start();
+      expect(main.apiVersion).toBe(version.api);
+      expect(main.readiness().ready).toBe(true);
+      expect(await gm().cli(['global'])).toMatch(new RegExp(`AS:\\s+${LOCAL_AS}`));
+      expect(await gm().cli(['neighbor'])).toContain(birdAddr);
+      await waitFor(async () => (await br().protocolState('vm')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vm Established' });
+      await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state === 'established'), {
+        timeoutMs: 15_000,
+        what: 'peers() to report the BIRD session established',
+      });
+    });
+
+    it('VIPs (IPv4 and IPv6) reach BIRD with their attributes', async () => {
+      await main!.apply(desired(RICH, V6, B));
+      const v4 = await waitFor(() => birdRoute('master4', 'vm', RICH.prefix), { timeoutMs: 20_000, what: `${RICH.prefix} at BIRD` });
+      expect(v4).toContain('BGP.origin: IGP');
+      // Two prepends plus the AS GoBGP adds towards an eBGP peer.
+      expect(v4).toMatch(/BGP\.as_path: 65001 65001 65001\n/);
+      expect(v4).toContain('BGP.med: 10');
+      expect(v4).toContain('BGP.community: (65001,100)');
+      expect(v4).toContain('BGP.large_community: (65001, 1, 2)');
+      expect(v4).toContain('BGP.ext_community: (rt, 65001, 5)');
+      // eBGP: next-hop-self with the session's local address.
+      expect(v4).toContain(`BGP.next_hop: ${managedAddr}`);
+      const v6 = await waitFor(() => birdRoute('master6', 'vm', V6.prefix), { timeoutMs: 20_000, what: `${V6.prefix} at BIRD` });
+      expect(v6).toContain('BGP.med: 30');
+      expect(v6).toContain('BGP.community: (65001,600)');
+      expect(v6).toContain('BGP.next_hop: 2001:db8::1');
+      // LOCAL_PREF is not sent to eBGP peers (RFC 4271 §5.1.5): check it in the daemon's RIB.
+      const rich = (await gm().cli(['global', 'rib', '-a', 'ipv4', RICH.prefix])).split('\n').find((l) => l.includes(RICH.prefix));
+      expect(rich).toContain('LocalPref: 200');
+      expect(await waitFor(() => birdRoute('master4', 'vm', B.prefix), { timeoutMs: 20_000, what: `${B.prefix} at BIRD` })).toContain('BGP.as_path: 65001\n');
+    });
+
+    it('withdrawals arrive and changed attributes replace the path', async () => {
+      await main!.apply(desired({ ...RICH, attributes: { ...RICH.attributes, med: 20 } }, B));
+      await waitFor(async () => (await birdRoute('master6', 'vm', V6.prefix)) === undefined, { timeoutMs: 20_000, what: `${V6.prefix} withdrawn at BIRD` });
+      const v4 = await waitFor(async () => ((await birdRoute('master4', 'vm', RICH.prefix)) ?? '').includes('BGP.med: 20') && birdRoute('master4', 'vm', RICH.prefix), {
+        timeoutMs: 20_000,
+        what: 'MED 20 at BIRD',
+      });
+      expect(v4).toContain('BGP.community: (65001,100)');
+      expect(await ribPrefixes(gm(), 'ipv4')).toEqual([RICH.prefix, B.prefix].sort());
+    });
+
+    it('a path added with `gobgp global rib add` survives our applies and repairs', async () => {
+      await gm().cli(['global', 'rib', 'add', '198.51.100.7/32', 'community', '65001:999', '-a', 'ipv4']);
+      // Same prefix as one of our VIPs: a separate path (identifier 0) that ours never replaces.
+      await gm().cli(['global', 'rib', 'add', B.prefix, 'community', '65001:777', '-a', 'ipv4']);
+      await main!.apply(desired(RICH, B, C));
+      await main!.resync();
+      const rib = await gm().rib('ipv4');
+      expect(rib.filter((p) => p.prefix === B.prefix)).toHaveLength(2);
+      expect(rib.map((p) => p.prefix)).toContain('198.51.100.7/32');
+      // Withdraw our B: the operator's B stays, and BIRD ends up with it.
+      await main!.apply(desired(RICH, C));
+      await main!.resync();
+      const after = await gm().rib('ipv4');
+      expect(after.filter((p) => p.prefix === B.prefix)).toHaveLength(1);
+      expect(JSON.stringify(after.find((p) => p.prefix === B.prefix)?.attrs)).toContain(String(65001 * 65536 + 777));
+      await waitFor(async () => ((await birdRoute('master4', 'vm', B.prefix)) ?? '').includes('(65001,777)'), { timeoutMs: 20_000, what: "the operator's path for B at BIRD" });
+      expect(after.map((p) => p.prefix)).toContain('198.51.100.7/32');
+    });
+
+    it('a new backend instance (vipcast kill -9 + restart) removes stale paths on its first reconcile', async () => {
+      // main holds RICH and C; it dies without a word (no withdraw, no cleanup).
+      main!.detach();
+      const { logger } = captureLogger();
+      const next = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger }));
+      await next.start();
+      // Before the manager's first apply, nothing of ours is touched.
+      expect(await ribPrefixes(gm(), 'ipv4')).toContain(C.prefix);
+      await next.apply(desired(RICH));
+      const prefixes = await ribPrefixes(gm(), 'ipv4');
+      expect(prefixes).not.toContain(C.prefix);
+      expect(prefixes).toContain(RICH.prefix);
+      expect(prefixes).toContain('198.51.100.7/32');
+      expect(prefixes).toContain(B.prefix); // the operator's
+      await waitFor(async () => (await birdRoute('master4', 'vm', C.prefix)) === undefined, { timeoutMs: 20_000, what: `${C.prefix} withdrawn at BIRD` });
+      main = next;
+    });
+
+    it('peer state follows the session (WatchEvent), with RFC 4271 names', async () => {
+      const changes: string[] = [];
+      main!.onPeerChange((p) => changes.push(p.state));
+      await br().birdc('disable vm');
+      const down = await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state !== 'established'), { timeoutMs: 20_000, what: 'peer to leave established' });
+      expect(['idle', 'connect', 'active', 'opensent', 'openconfirm']).toContain(down.state);
+      await br().birdc('enable vm');
+      await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state === 'established'), { timeoutMs: 30_000, what: 'peer established again' });
+      expect(changes).toContain('established');
+      expect(changes.some((s) => s !== 'established')).toBe(true);
+    });
+
+    it('gobgpd kill -9 + restart: readiness drops, and global, neighbor and paths are restored within 2 s of the daemon answering', async () => {
+      const { logger, lines } = captureLogger();
+      main!.detach();
+      const b = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger }));
+      await b.start();
+      await b.apply(desired(RICH, V6));
+      await gm().kill('SIGKILL');
+      await waitFor(() => !b.readiness().ready, { timeoutMs: 10_000, what: 'readiness false after the daemon died' });
+      expect(b.readiness().reason).toMatch(/gobgpd/);
+      // Several recovery probes fail while it is down (every 200 ms).
+      await new Promise((r) => setTimeout(r, 1_000));
+      await gm().launch();
+      const answering = Date.now();
+      await waitFor(async () => (await ribPrefixes(gm(), 'ipv4')).includes(RICH.prefix) && (await ribPrefixes(gm(), 'ipv6')).includes(V6.prefix), {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        what: 'paths back in the restarted daemon',
+      });
+      const restoreMs = Date.now() - answering;
+      console.log(`[gobgp ${version.label}] restart: paths restored ${restoreMs} ms after the daemon answered`);
+      expect(restoreMs).toBeLessThan(2_000);
+      expect(await gm().cli(['global'])).toMatch(new RegExp(`AS:\\s+${LOCAL_AS}`));
+      await waitFor(() => b.readiness().ready, { timeoutMs: 5_000, what: 'readiness true again' });
+      await waitFor(async () => (await birdRoute('master4', 'vm', RICH.prefix)) !== undefined, { timeoutMs: 30_000, what: 'RICH at BIRD after the restart' });
+      // The outage was logged once (not once per probe), and the recovery once.
+      const downLines = lines().filter((l) => String(l.msg).startsWith('gobgpd not usable'));
+      expect(downLines).toHaveLength(1);
+      expect(lines().filter((l) => l.msg === 'gobgpd connection recovered')).toHaveLength(1);
+      main = b;
+    });
+
+    it('updateNeighbors: a changed hold time is updated, a removed neighbor deleted', async () => {
+      await main!.updateNeighbors([neighbor(birdAddr, birdPort, managedAddr, { holdTimeSec: 15 })]);
+      const json = await gm().cli(['neighbor', birdAddr, '-j']);
+      expect(json.replace(/\s/g, '')).toMatch(/"hold_time":15/);
+      await main!.updateNeighbors([]);
+      expect(await gm().cli(['neighbor'])).not.toContain(birdAddr);
+      await main!.updateNeighbors([managedNeighbor()]);
+      await waitFor(async () => (await br().protocolState('vm')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vm Established again' });
+    });
+
+    it('withdraw all + resync confirms, stop() deletes the neighbors vipcast configured', async () => {
+      // The restart above dropped the operator's paths (GoBGP keeps no API paths): add one again.
+      await gm().cli(['global', 'rib', 'add', '198.51.100.7/32', 'community', '65001:999', '-a', 'ipv4']);
+      await main!.apply(desired());
+      await main!.resync();
+      const left = await ribPrefixes(gm(), 'ipv4');
+      expect(left).not.toContain(RICH.prefix);
+      expect(left).toContain('198.51.100.7/32');
+      await waitFor(async () => (await birdRoute('master4', 'vm', RICH.prefix)) === undefined, { timeoutMs: 20_000, what: 'RICH withdrawn at BIRD' });
+      await main!.stop('vipcast shutting down');
+      expect(await gm().cli(['neighbor'])).not.toContain(birdAddr);
+    });
+
+    it('manage: false works against a gobgpd.conf and leaves its neighbors alone', async () => {
+      configured = await Gobgpd.start({ binary, configToml: gobgpdConf(confAddr, birdAddr, birdPort) });
+      await waitFor(async () => (await br().protocolState('vc')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vc Established' });
+      const { logger } = captureLogger();
+      const b = newBackend(backendOptions(configured.apiAddress, { manage: false, neighbors: [], logger }));
+      await b.start();
+      expect(b.apiVersion).toBe(version.api);
+      await b.apply(desired(RICH, V6));
+      const v4 = await waitFor(() => birdRoute('master4', 'vc', RICH.prefix), { timeoutMs: 20_000, what: `${RICH.prefix} at BIRD via vc` });
+      expect(v4).toContain('BGP.large_community: (65001, 1, 2)');
+      await waitFor(() => birdRoute('master6', 'vc', V6.prefix), { timeoutMs: 20_000, what: `${V6.prefix} at BIRD via vc` });
+      await b.apply(desired(V6));
+      await waitFor(async () => (await birdRoute('master4', 'vc', RICH.prefix)) === undefined, { timeoutMs: 20_000, what: 'RICH withdrawn via vc' });
+      await b.stop('bye');
+      expect(await configured.cli(['neighbor'])).toContain(birdAddr);
+      expect(await ribPrefixes(configured, 'ipv6')).toEqual([V6.prefix]);
+    });
+  });
+}
+
+/** gobgpd.conf (TOML) for manage: false: global and the BIRD neighbor owned by the file. */
+function gobgpdConf(localAddr: string, birdAddr: string, birdPort: number): string {
+  return `
+[global.config]
+  as = ${LOCAL_AS}
+  router-id = "10.0.0.2"
+  port = -1
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${birdAddr}"
+    peer-as = ${ROUTER_AS}
+  [neighbors.transport.config]
+    local-address = "${localAddr}"
+    remote-port = ${birdPort}
+  [neighbors.timers.config]
+    hold-time = 9
+    keepalive-interval = 3
+    connect-retry = 5
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+`;
+}
