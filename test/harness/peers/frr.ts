@@ -1,0 +1,117 @@
+/**
+ * A real FRR bgpd for interop tests, run by hand in a temp directory: its own config, pid file,
+ * log and vty socket (--vty_socket), listening on a test loopback address and port (-l/-p).
+ *
+ * It runs with -Z (no zebra): bgpd then installs nothing anywhere (no kernel routes on the test
+ * machine) and, without a zebra connection, treats every next hop as reachable, so our
+ * 198.18.0.1 / fd00::1 next hops are valid candidates for best path and multipath. Assertions
+ * read bgpd's own view through vtysh (`show bgp ... json`).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { waitFor } from '../wait.js';
+
+const run = promisify(execFile);
+export const BGPD_BIN = '/usr/lib/frr/bgpd';
+
+export interface FrrOptions {
+  address: string;
+  port: number;
+  /** `router bgp ...` block and anything else after the header. */
+  config: string;
+}
+
+/** One path of `show bgp <afi> unicast <prefix> json`, the fields tests read. */
+export interface FrrPath {
+  aspath?: { string: string };
+  med?: number;
+  metric?: number;
+  community?: { string: string };
+  largeCommunity?: { string: string };
+  nexthops?: Array<{ ip: string; afi?: string; scope?: string }>;
+  multipath?: boolean;
+  bestpath?: { overall?: boolean };
+  peer?: { peerId?: string };
+}
+
+export class Frr {
+  private proc?: ChildProcess;
+  private constructor(
+    readonly dir: string,
+    readonly opts: FrrOptions,
+  ) {}
+
+  get logFile(): string {
+    return join(this.dir, 'bgpd.log');
+  }
+
+  static async start(opts: FrrOptions): Promise<Frr> {
+    const dir = await mkdtemp(join(tmpdir(), 'vipcast-frr-'));
+    const frr = new Frr(dir, opts);
+    await writeFile(join(dir, 'bgpd.conf'), `frr defaults traditional\nhostname vipcast-test\nlog file ${frr.logFile} debugging\n!\n${opts.config}\n`);
+    await frr.launch();
+    return frr;
+  }
+
+  private async launch(): Promise<void> {
+    const args = ['-f', join(this.dir, 'bgpd.conf'), '-i', join(this.dir, 'bgpd.pid'), '--vty_socket', this.dir, '-Z', '-n'];
+    // -S (skip run-as): as root, '-u root -g root' fails because root is not in the frrvty group.
+    args.push('-l', this.opts.address, '-p', String(this.opts.port), '-P', '0', '-S');
+    this.proc = spawn(BGPD_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    this.proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(async () => existsSync(join(this.dir, 'bgpd.vty')) && (await this.vtysh('show bgp summary')).length >= 0, {
+      timeoutMs: 15_000,
+      what: `bgpd to start (${stderr.trim()})`,
+    });
+  }
+
+  async vtysh(command: string): Promise<string> {
+    const { stdout } = await run('/usr/bin/vtysh', ['--vty_socket', this.dir, '-d', 'bgpd', '-c', command], { timeout: 10_000 });
+    return stdout;
+  }
+
+  async json<T>(command: string): Promise<T> {
+    return JSON.parse(await this.vtysh(`${command} json`)) as T;
+  }
+
+  /** Prefixes in the table of a family. */
+  async prefixes(family: 'ipv4' | 'ipv6'): Promise<string[]> {
+    const out = await this.json<{ routes?: Record<string, unknown> }>(`show bgp ${family} unicast`);
+    return Object.keys(out.routes ?? {});
+  }
+
+  async paths(family: 'ipv4' | 'ipv6', prefix: string): Promise<FrrPath[]> {
+    const out = await this.json<{ paths?: FrrPath[] }>(`show bgp ${family} unicast ${prefix}`);
+    return out.paths ?? [];
+  }
+
+  async log(): Promise<string> {
+    return existsSync(this.logFile) ? readFile(this.logFile, 'utf8') : '';
+  }
+
+  async restart(): Promise<void> {
+    await this.kill('SIGTERM');
+    await rm(join(this.dir, 'bgpd.vty'), { force: true });
+    await this.launch();
+  }
+
+  private async kill(sig: NodeJS.Signals): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill(sig);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
