@@ -30,7 +30,7 @@ export function gobgpSeen(p: RibPath): SeenRoute {
     (l) => `${num(l['ASN'])}:${num(l['LocalData1'])}:${num(l['LocalData2'])}`,
   );
   const r: SeenRoute = {
-    nextHop: String(attr(3)?.['nexthop'] ?? attr(14)?.['nexthop'] ?? p.nexthop ?? ''),
+    nextHop: (attr(3)?.['nexthop'] as string | undefined) ?? (attr(14)?.['nexthop'] as string | undefined) ?? p.nexthop ?? '',
     asPath: segments.flatMap((s) => s.asns),
     communities,
     largeCommunities: large,
