@@ -5,6 +5,7 @@
  * with a malformed value is answered with OPEN Message Error/Unspecific (RFC 4271 §6.2: "recognized
  * but malformed").
  */
+import { copyBytes } from './bytes.js';
 import { NotificationError } from './errors.js';
 import type { Capability } from './types.js';
 
@@ -137,7 +138,7 @@ const BY_KIND = new Map<Kind, CapabilityCodec<Kind>>(ROWS.map((r) => [r.kind, r]
 
 export function decodeCapability(code: number, value: Uint8Array): Capability {
   const row = BY_CODE.get(code);
-  return row ? row.decode(value) : { kind: 'unknown', code, value: value.slice() };
+  return row ? row.decode(value) : { kind: 'unknown', code, value: copyBytes(value) };
 }
 
 /** Code and value octets of one capability. */

@@ -3,6 +3,7 @@
  * RFC 9003: for Administrative Shutdown (2) and Administrative Reset (4) the data may hold a
  * length octet and up to 255 octets of UTF-8 text, shown to the peer's operator.
  */
+import { copyBytes } from './bytes.js';
 import { CeaseSubcode, ErrorCode } from './errors.js';
 import { MessageType, type NotificationMessage } from './types.js';
 
@@ -18,7 +19,7 @@ export function encodeNotificationBody(msg: NotificationMessage): Uint8Array {
 
 /** Any code and subcode is accepted: RFC 4271 §6 never answers a NOTIFICATION with another. */
 export function decodeNotificationBody(body: Uint8Array): NotificationMessage {
-  return { type: MessageType.Notification, code: body[0] ?? 0, subcode: body[1] ?? 0, data: body.slice(2) };
+  return { type: MessageType.Notification, code: body[0] ?? 0, subcode: body[1] ?? 0, data: copyBytes(body, 2) };
 }
 
 /**

@@ -19,6 +19,7 @@ import { AFI_IPV4, AFI_IPV6, HEADER_LENGTH, MessageType, SAFI_UNICAST, type Code
 import { AttrCode, FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL } from './attributes/codec.js';
 import { encodeNextHops } from './attributes/mp.js';
 import { encodeAttributeList } from './update.js';
+import { encodeMessage } from './message.js';
 
 /** How a route's NLRI travels: the IPv4 NLRI field, or MP_REACH_NLRI with this AFI. */
 type Carrier = { kind: 'nlri' } | { kind: 'mp'; afi: number };
@@ -232,10 +233,13 @@ export function packUpdates(routes: OutboundRoute[], withdrawals: OutboundWithdr
  * End-of-RIB marker (RFC 4724 §2): an empty UPDATE for IPv4 unicast, an UPDATE with an empty
  * MP_UNREACH_NLRI for any other family.
  */
-export function endOfRib(family: AddressFamily, _opts?: CodecOptions): Buffer {
+export function endOfRib(family: AddressFamily, opts: CodecOptions = NO_OPTIONS): Buffer {
   if (family === 'ipv4') return assemble({});
-  return assemble({ mp: { code: AttrCode.MpUnreach, head: Uint8Array.of(AFI_IPV6 >> 8, AFI_IPV6 & 0xff, SAFI_UNICAST), prefixes: new Uint8Array(0) } });
+  // Short attribute header (flags 0x80), byte for byte what BIRD and FRR send.
+  return encodeMessage({ type: MessageType.Update, withdrawn: [], attributes: { mpUnreach: { afi: AFI_IPV6, safi: SAFI_UNICAST, withdrawn: [] } }, nlri: [] }, opts);
 }
+
+const NO_OPTIONS: CodecOptions = { fourOctetAs: true, extendedMessage: false, extendedNextHopIpv4: false };
 
 /**
  * One route's path attributes, one encoded attribute (flags, type, length, value) per element,

@@ -2,6 +2,7 @@
  * ROUTE-REFRESH (RFC 2918 §3) with the RFC 7313 message subtype in the former reserved octet:
  * AFI (2), subtype (1), SAFI (1).
  */
+import { copyBytes } from './bytes.js';
 import { NotificationError } from './errors.js';
 import { MessageType, type RouteRefreshMessage } from './types.js';
 
@@ -18,7 +19,7 @@ export function encodeRouteRefreshBody(msg: RouteRefreshMessage): Uint8Array {
 export function decodeRouteRefreshBody(body: Uint8Array, whole: Uint8Array): RouteRefreshMessage {
   const subtype = body[2] ?? 0;
   if (body.length !== 4 && (subtype === 1 || subtype === 2)) {
-    throw new NotificationError('BGP_ROUTE_REFRESH_BAD_LENGTH', `ROUTE-REFRESH subtype ${subtype} of ${whole.length} octets`, whole.slice());
+    throw new NotificationError('BGP_ROUTE_REFRESH_BAD_LENGTH', `ROUTE-REFRESH subtype ${subtype} of ${whole.length} octets`, copyBytes(whole));
   }
   return { type: MessageType.RouteRefresh, afi: ((body[0] ?? 0) << 8) | (body[1] ?? 0), subtype, safi: body[3] ?? 0 };
 }

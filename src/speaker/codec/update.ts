@@ -7,6 +7,7 @@
  * Framing errors that make the NLRI impossible to locate, and NLRI syntax errors, reset the
  * session (§3 a, §5.3): treat-as-withdraw is only possible when every prefix is known.
  */
+import { copyBytes } from './bytes.js';
 import { CodecInputError, NotificationError } from './errors.js';
 import { decodePrefixes, encodedPrefixSize, writePrefix } from './prefix.js';
 import { MessageType, type CodecOptions, type DecodedUpdate, type PathAttributes, type Prefix, type UpdateMessage } from './types.js';
@@ -159,13 +160,13 @@ function decodeAttributes(body: Uint8Array, a0: number, a1: number, opts: CodecO
     // RFC 7606 §4: a header or value overrunning the attribute field is treat-as-withdraw,
     // and the Total Path Attribute Length still locates the NLRI.
     if (a1 - i < hdr) {
-      findings.add(new NotificationError('BGP_UPDATE_ATTRIBUTE_LENGTH', `${a1 - i} octets left for an attribute header`, body.slice(i, a1)), 0, 'treat-as-withdraw');
+      findings.add(new NotificationError('BGP_UPDATE_ATTRIBUTE_LENGTH', `${a1 - i} octets left for an attribute header`, copyBytes(body, i, a1)), 0, 'treat-as-withdraw');
       break;
     }
     const code = body[i + 1] ?? 0;
     const vlen = hdr === 4 ? u16(body, i + 2) : (body[i + 2] ?? 0);
     if (i + hdr + vlen > a1) {
-      findings.add(new NotificationError('BGP_UPDATE_ATTRIBUTE_LENGTH', `attribute ${code} of ${vlen} octets overruns the attribute field`, body.slice(i, a1)), code, 'treat-as-withdraw');
+      findings.add(new NotificationError('BGP_UPDATE_ATTRIBUTE_LENGTH', `attribute ${code} of ${vlen} octets overruns the attribute field`, copyBytes(body, i, a1)), code, 'treat-as-withdraw');
       break;
     }
     const raw = body.subarray(i, i + hdr + vlen);
@@ -192,20 +193,20 @@ function decodeOne(
     // RFC 7606 §3 g: a repeated MP_REACH/MP_UNREACH is a Malformed Attribute List; any other
     // repeated attribute is dropped, keeping the first.
     if (code === AttrCode.MpReach || code === AttrCode.MpUnreach) throw malformedList(`attribute ${code} appears twice`);
-    findings.add(new NotificationError('BGP_UPDATE_MALFORMED_ATTRIBUTE_LIST', `duplicate attribute ${code}`, raw.slice()), code, 'attribute-discard');
+    findings.add(new NotificationError('BGP_UPDATE_MALFORMED_ATTRIBUTE_LIST', `duplicate attribute ${code}`, copyBytes(raw)), code, 'attribute-discard');
     return;
   }
   seen.add(code);
   const row = ATTRIBUTES.get(code);
   if (!row) {
     // RFC 4271 §6.3: an unrecognised well-known attribute cannot be ignored.
-    if (!(flags & FLAG_OPTIONAL)) throw new NotificationError('BGP_UPDATE_UNRECOGNIZED_WELL_KNOWN', `attribute ${code}`, raw.slice());
-    unknown.push({ flags, code, value: value.slice() });
+    if (!(flags & FLAG_OPTIONAL)) throw new NotificationError('BGP_UPDATE_UNRECOGNIZED_WELL_KNOWN', `attribute ${code}`, copyBytes(raw));
+    unknown.push({ flags, code, value: copyBytes(value) });
     return;
   }
   // RFC 7606 §3 c: Optional/Transitive bits in conflict make the attribute malformed.
   if ((flags & FLAG_CATEGORY_MASK) !== row.flags) {
-    findings.add(new NotificationError('BGP_UPDATE_ATTRIBUTE_FLAGS', `${row.name} with flags 0x${flags.toString(16)}`, raw.slice()), code, row.onError);
+    findings.add(new NotificationError('BGP_UPDATE_ATTRIBUTE_FLAGS', `${row.name} with flags 0x${flags.toString(16)}`, copyBytes(raw)), code, row.onError);
     return;
   }
   const ctx: AttrContext = { opts, raw };

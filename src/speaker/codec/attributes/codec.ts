@@ -2,6 +2,7 @@
  * What every path attribute row provides (see table.ts): in the manner of BIRD's bgp_attr_table,
  * one row per type code with its name, flags, decoder, encoder and RFC 7606 error approach.
  */
+import { copyBytes } from '../bytes.js';
 import { NotificationError, type ErrorAction, type NotificationId } from '../errors.js';
 import type { CodecOptions, PathAttributes } from '../types.js';
 
@@ -68,7 +69,7 @@ export function defineAttribute<K extends AttrField>(row: AttributeCodec<K>): At
 
 /** A malformed-attribute error whose data is the attribute itself (RFC 4271 §6.3). */
 export function attrError(id: NotificationId, ctx: AttrContext, detail: string, action?: ErrorAction): NotificationError {
-  return new NotificationError(id, detail, ctx.raw.slice(), action);
+  return new NotificationError(id, detail, copyBytes(ctx.raw), action);
 }
 
 export function expectLength(ctx: AttrContext, name: string, value: Uint8Array, ...allowed: number[]): void {

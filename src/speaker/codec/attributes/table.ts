@@ -8,6 +8,7 @@
  * attribute discard for informational ones (ATOMIC_AGGREGATE, AGGREGATOR, and AS4_* per
  * RFC 6793 §6), session reset for MP_REACH/MP_UNREACH.
  */
+import { copyBytes } from '../bytes.js';
 import type { Origin } from '../../../backend/types.js';
 import { formatIpv4, parseIpv4 } from '../address.js';
 import { CodecInputError } from '../errors.js';
@@ -190,7 +191,7 @@ const ROWS: AttributeCodec[] = [
     decode(v, ctx) {
       expectMultiple(ctx, 'EXTENDED_COMMUNITIES', v, 8);
       const out: Uint8Array[] = [];
-      for (let i = 0; i < v.length; i += 8) out.push(v.slice(i, i + 8));
+      for (let i = 0; i < v.length; i += 8) out.push(copyBytes(v, i, i + 8));
       return out;
     },
     encode(list) {
