@@ -22,6 +22,11 @@ export function backendOptions(config: VipcastConfig, logger: Logger): BackendOp
 
 export async function createBackend(config: VipcastConfig, logger: Logger): Promise<BgpBackend> {
   const opts = backendOptions(config, logger);
+  const address = config.bgp.gobgpAddress;
+  if (address !== undefined) {
+    const { GobgpBackend } = await import('../gobgp/backend.js');
+    return new GobgpBackend({ ...opts, ...config.bgp.gobgp, address });
+  }
   const { createSpeakerBackend } = await import('../speaker/backend.js');
   return createSpeakerBackend(opts);
 }

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { registerAdminClient } from './commands/admin-client.js';
+import { registerCheck } from './commands/check.js';
+import { registerListen } from './commands/listen.js';
 import { registerRun } from './commands/run.js';
 import { EXIT_CONFIG, UsageError } from './options.js';
 
@@ -29,7 +31,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRun(program);
+  registerCheck(program);
   registerAdminClient(program);
+  registerListen(program);
   return program;
 }
 

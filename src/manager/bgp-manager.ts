@@ -309,14 +309,14 @@ export class BgpManager {
     }, this.opts.resyncIntervalMs);
   }
 
-  /** Drift repair: let the backend compare its own view with what we applied, then re-apply. */
-  private async resync(): Promise<void> {
-    try {
-      await this.opts.backend.resync();
-    } catch (err) {
-      this.opts.logger.warn({ err }, 'periodic resync failed');
-    }
+  /**
+   * Periodic re-apply of the whole desired set (level-triggered). Drift repair against the
+   * daemon's own RIB (ListPath) is the backend's job on the same period (src/gobgp); this
+   * guards the manager's side: a set the backend lost is handed over again.
+   */
+  private resync(): Promise<void> {
     this.requestReconcile();
+    return this.flush();
   }
 
   /** One timer per VIP and purpose: the hold-down expiry and the drain grace period. */

@@ -2,8 +2,8 @@
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
-  /** Shown in the error when the condition never held. */
-  what?: string;
+  /** Shown in the error when the condition never held (a function is called only then). */
+  what?: string | (() => string);
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, opts: WaitOptions = {}): Promise<T> {
@@ -22,7 +22,8 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
     await sleep(intervalMs);
   }
   const detail = lastError instanceof Error ? `: last error ${lastError.message}` : '';
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${detail}`);
+  const what = typeof opts.what === 'function' ? opts.what() : (opts.what ?? 'condition');
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
 }
 
 export function sleep(ms: number): Promise<void> {
