@@ -71,11 +71,14 @@ export class BadConn {
   }
 
   /** The first message of `type` at or after index `from`. */
-  next(type: number, opts: { from?: number; timeoutMs?: number } = {}): Promise<WireMessage> {
-    return waitFor(() => this.received.slice(opts.from ?? 0).find((m) => m.type === type), {
-      timeoutMs: opts.timeoutMs ?? 10_000,
-      what: `message type ${type} from vipcast (got types [${this.received.map((m) => m.type).join(',')}], closed=${this.closed})`,
-    });
+  async next(type: number, opts: { from?: number; timeoutMs?: number } = {}): Promise<WireMessage> {
+    try {
+      // Short polls: the fuzz run does thousands of these waits.
+      return await waitFor(() => this.received.slice(opts.from ?? 0).find((m) => m.type === type), { timeoutMs: opts.timeoutMs ?? 10_000, intervalMs: 2 });
+    } catch (err) {
+      const got = this.received.map((m) => m.type).join(',');
+      throw new Error(`${(err as Error).message}: message type ${type} from vipcast (got types [${got}], closed=${this.closed})`, { cause: err });
+    }
   }
 
   /** The NOTIFICATION vipcast sent, fields read off the wire. */
@@ -85,18 +88,21 @@ export class BadConn {
   }
 
   waitClosed(timeoutMs = 10_000): Promise<true> {
-    return waitFor(() => this.closed, { timeoutMs, what: 'vipcast to close the connection' });
+    return waitFor(() => this.closed, { timeoutMs, intervalMs: 2, what: 'vipcast to close the connection' });
   }
 
   /**
    * OPEN exchange up to Established: wait for vipcast's OPEN, send ours and a KEEPALIVE, wait for
-   * vipcast's KEEPALIVE (RFC 4271 §8.2.2 OpenSent -> OpenConfirm -> Established).
+   * vipcast's KEEPALIVE (RFC 4271 §8.2.2 OpenSent -> OpenConfirm -> Established), then for the
+   * IPv4 End-of-RIB that closes the initial advertisement (RFC 4724 §2), so that later UPDATEs
+   * can only be answers to what the test sends.
    */
   async handshake(open: Partial<OpenMessage> & { asn: number }): Promise<void> {
     await this.next(MessageType.Open);
     this.send(encodeOpen(open));
     this.send(keepalive());
     await this.next(MessageType.Keepalive);
+    await waitFor(() => this.received.some(isEndOfRibIpv4), { timeoutMs: 10_000, intervalMs: 2, what: 'End-of-RIB after the initial UPDATEs' });
   }
 
   /** Ask for the Adj-RIB-Out again (RFC 2918): a live session answers with UPDATEs. */
@@ -114,6 +120,9 @@ export class BadConn {
     this.socket.destroy();
   }
 }
+
+/** RFC 4724 §2: the IPv4 unicast End-of-RIB is an UPDATE with nothing in it. */
+export const isEndOfRibIpv4 = (m: WireMessage): boolean => m.type === (MessageType.Update as number) && m.body.equals(Buffer.alloc(4));
 
 /** Connects to vipcast's listener from `localAddress`. */
 export async function connectFrom(host: string, port: number, localAddress: string): Promise<BadConn> {
