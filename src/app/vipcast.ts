@@ -70,8 +70,12 @@ export class Vipcast {
       onCheckResult: (vip, check, r) => this.onCheckResult(vip, check, r),
     });
     this.health.onTransition((h) => this.onHealth(h));
+    const lastState = new Map<string, string>();
     this.backend.onPeerChange((p) => {
       this.metrics.observePeer(p);
+      // Backends also report counter updates; only state changes are worth a log line.
+      if (lastState.get(p.address) === p.state) return;
+      lastState.set(p.address, p.state);
       deps.logger.info({ peer: p.address, state: p.state, reason: p.reason }, 'BGP peer state');
     });
   }
