@@ -51,9 +51,36 @@ export interface PathContext {
 export interface OwnPath {
   prefix: string;
   family: AddressFamily;
-  /** Canonical attributes (wire.attributesKey): equal keys, equal paths. */
-  key: string;
+  /** The attribute TLVs sorted by type code, as hex: equal bytes, equal paths (the fast check). */
+  raw: string;
+  /** Canonical meaning of the attributes (attributesKey), decoded on first use: the slow check when the bytes differ. */
+  key(): string;
   path: ApiPath;
+}
+
+/** Two paths agree when their attributes are the same bytes or, failing that, mean the same. */
+export const samePath = (a: OwnPath, b: OwnPath): boolean => a.raw === b.raw || a.key() === b.key();
+
+function ownPath(prefix: Prefix, nlri: Uint8Array, pattrs: Uint8Array[], path: ApiPath): OwnPath {
+  let key: string | undefined;
+  return {
+    prefix: prefix.prefix,
+    family: prefix.family,
+    raw: rawKey(pattrs),
+    key: () => (key ??= attributesKey(prefix, nlri, pattrs)),
+    path,
+  };
+}
+
+/**
+ * GoBGP stores what we sent and serialises it back unchanged except for the order (it moves
+ * NEXT_HOP/MP_REACH last), so sorting by type code makes the bytes comparable without decoding.
+ */
+function rawKey(pattrs: Uint8Array[]): string {
+  return pattrs
+    .map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('hex'))
+    .sort()
+    .join('.');
 }
 
 /**
@@ -93,8 +120,7 @@ export function desiredPath(route: VipRoute, ctx: PathContext): OwnPath {
     // v4 takes the path's age from here (v3 uses the time of the call); unset it shows as 1970.
     age: { seconds: Math.floor(Date.now() / 1000) },
   };
-  // The key goes through the decoder, exactly like a listed path's, so equal meaning is equal key.
-  return { prefix: out.prefix.prefix, family: out.prefix.family, key: attributesKey(out.prefix, nlri, pattrs), path };
+  return ownPath(out.prefix, nlri, pattrs, path);
 }
 
 const UPDATE_HEADER = 19;
@@ -164,7 +190,7 @@ export function ownPaths(family: AddressFamily, destinations: ApiDestination[]):
       if (!prefix) continue;
       // Withdrawals echo the attributes GoBGP holds, so DeletePath matches even for IPv6 (MP_REACH carries the next hop).
       const path: ApiPath = { family: FAMILIES[family], nlri_binary: nlri, pattrs_binary: pattrs, identifier: VIPCAST_PATH_ID };
-      out.push({ prefix: prefix.prefix, family, key: attributesKey(prefix, nlri, pattrs), path });
+      out.push(ownPath(prefix, nlri, pattrs, path));
     }
   }
   return out;

@@ -2,7 +2,7 @@
  * The path diff, pure: what to add and what to withdraw so that the daemon's paths of ours equal
  * the desired ones. Used against the last applied set (apply) and against ListPath (drift repair).
  */
-import type { OwnPath } from './paths.js';
+import { samePath, type OwnPath } from './paths.js';
 
 export interface PathDiff {
   /** Missing, or present with other attributes (AddPath with the same prefix and identifier replaces). */
@@ -22,7 +22,7 @@ export function diffPaths(desired: ReadonlyMap<string, OwnPath>, actual: Iterabl
   }
   for (const [prefix, want] of desired) {
     const have = seen.get(prefix);
-    if (!have || have.key !== want.key) add.push(want);
+    if (!have || !samePath(have, want)) add.push(want);
   }
   return { add, withdraw };
 }
