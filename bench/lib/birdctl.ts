@@ -83,6 +83,8 @@ export class BirdCtl {
    */
   async routeCount(protocol: string): Promise<number> {
     const r = await this.command(`show protocols all ${protocol}`);
+    // A channel that is not up (session not established yet) has no Routes line: none held.
+    if (/Channel ipv4\s+State:\s+DOWN/.test(r.text)) return 0;
     const m = /Routes:\s+(\d+) imported/.exec(r.text);
     if (!m) throw new Error(`cannot parse route count of ${protocol}: ${r.text.trim()}`);
     return Number(m[1]);

@@ -107,3 +107,28 @@ function protocolConfig(p: PeerSpec, address: string, port: number): string {
 }
 
 export { loopbackAddress, freePort };
+
+export interface FillTiming {
+  /** performance.now() of the first poll that saw at least one route (or `count` reach 0 for a drain). */
+  firstAt: number;
+  /** performance.now() of the first poll that saw the target. */
+  doneAt: number;
+}
+
+/**
+ * Polls the O(1) imported-routes counter every `intervalMs` (the resolution) until it equals
+ * `target`, noting when it first moved away from `from`. Bounded by `timeoutMs`.
+ */
+export async function watchCount(router: Router, protocol: string, from: number, target: number, timeoutMs: number, intervalMs = 2): Promise<FillTiming> {
+  const deadline = performance.now() + timeoutMs;
+  let firstAt: number | undefined;
+  let last = from;
+  while (performance.now() < deadline) {
+    last = await router.ctl.routeCount(protocol);
+    const now = performance.now();
+    if (firstAt === undefined && last !== from) firstAt = now;
+    if (last === target) return { firstAt: firstAt ?? now, doneAt: now };
+    await sleep(intervalMs);
+  }
+  throw new Error(`${protocol}: ${last} routes in BIRD after ${timeoutMs} ms, expected ${target}`);
+}

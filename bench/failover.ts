@@ -1,0 +1,151 @@
+/**
+ * Failover latency (issues 7 and 8): a backend process is killed (kill -9) or hung (SIGSTOP) at
+ * a random moment; we time from the signal until BIRD removes the VIP's route from its RIB,
+ * using BIRD's own log stamp of the removal (1 ms resolution; see lib/router.ts).
+ *
+ * Every subject runs with the same policy: interval 1 s, fall 1, rise 1, check timeout 500 ms,
+ * an HTTP check of the backend. ExaBGP's healthcheck runs `curl -sf -m 0.5` as its check.
+ */
+import { join } from 'node:path';
+import { HttpBackend } from './lib/backend.js';
+import { benchDir, healthcheckProcess, startExabgp } from './lib/exabgp.js';
+import { startGobgpd, closeClient } from './lib/gobgp.js';
+import { stopDaemon, tail } from './lib/proc.js';
+import { Router, freePort, loopbackAddress } from './lib/router.js';
+import { startVipcast, vipcastMissing } from './lib/vipcast.js';
+import { sleep, waitFor } from '../test/harness/wait.js';
+
+export type FaultMode = 'kill' | 'stop';
+
+export interface FailoverOptions {
+  trials: number;
+  mode: FaultMode;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** A running subject: the route it advertises and how to stop it. */
+interface Running {
+  stop(): Promise<void>;
+  logFile: string;
+}
+
+interface SubjectContext {
+  dir: string;
+  router: Router;
+  localAddress: string;
+  vip: string;
+  backendUrl: string;
+  opts: FailoverOptions;
+}
+
+export interface FailoverSubject {
+  name: string;
+  /** Why it cannot run here, if it cannot. */
+  unavailable(): string | undefined;
+  start(ctx: SubjectContext): Promise<Running>;
+}
+
+const LOCAL_AS = 65001;
+const VIP = '10.255.0.1/32';
+
+export interface FailoverResult {
+  subject: string;
+  mode: FaultMode;
+  samplesMs: number[];
+}
+
+/** Runs all trials for one subject against a fresh BIRD and backend; returns latencies in ms. */
+export async function measureFailover(subject: FailoverSubject, opts: FailoverOptions): Promise<FailoverResult> {
+  const dir = await benchDir('failover');
+  const localAddress = loopbackAddress();
+  const router = await Router.start([{ name: 'subject', address: localAddress, as: LOCAL_AS, traceRoutes: true }]);
+  const backend = new HttpBackend('127.0.0.1', await freePort('127.0.0.1'), 1, join(dir, 'backend.log'));
+  let running: Running | undefined;
+  try {
+    await backend.start();
+    running = await subject.start({ dir, router, localAddress, vip: VIP, backendUrl: backend.url(), opts });
+    const samplesMs: number[] = [];
+    for (let trial = 0; trial < opts.trials; trial++) {
+      await waitRoute(router, true, 30_000, `${subject.name}: route up before trial ${trial + 1} (log ${running.logFile})`);
+      samplesMs.push(await oneTrial(router, backend, opts));
+      await backend.stop();
+      await backend.start();
+    }
+    return { subject: subject.name, mode: opts.mode, samplesMs };
+  } catch (err) {
+    const log = running ? await tail(running.logFile) : '';
+    throw new Error(`failover ${subject.name} (${opts.mode}): ${(err as Error).message}\n${log}`, { cause: err });
+  } finally {
+    await running?.stop();
+    await backend.stop();
+    await router.stop();
+  }
+}
+
+async function oneTrial(router: Router, backend: HttpBackend, opts: FailoverOptions): Promise<number> {
+  // A random phase relative to the subject's check schedule (unknown to us by design).
+  await sleep(Math.random() * opts.intervalMs);
+  const mark = await router.logMark();
+  const before = performance.timeOrigin + performance.now();
+  backend.signal(opts.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP');
+  const after = performance.timeOrigin + performance.now();
+  // The bound: a hung backend needs interval + timeout; generous margin for a loaded machine.
+  const removedAt = await router.waitRouteEvent('subject', VIP, 'removed', mark, opts.intervalMs * 3 + opts.timeoutMs + 10_000);
+  return removedAt - (before + after) / 2;
+}
+
+async function waitRoute(router: Router, present: boolean, timeoutMs: number, what: string): Promise<void> {
+  await waitFor(async () => (await router.ctl.hasRoute(VIP, 'subject')) === present, { timeoutMs, intervalMs: 50, what });
+}
+
+const secs = (ms: number): string => `${ms / 1000}`;
+
+export const exabgpSubject: FailoverSubject = {
+  name: 'ExaBGP healthcheck',
+  unavailable: () => undefined,
+  async start(ctx) {
+    const hc = await healthcheckProcess(ctx.dir, {
+      name: 'web',
+      vip: ctx.vip,
+      nextHop: ctx.localAddress,
+      command: `curl -sf -o /dev/null -m ${secs(ctx.opts.timeoutMs)} ${ctx.backendUrl}`,
+      intervalSec: ctx.opts.intervalMs / 1000,
+      fastIntervalSec: ctx.opts.intervalMs / 1000,
+      timeoutSec: ctx.opts.timeoutMs / 1000,
+      rise: 1,
+      fall: 1,
+    });
+    const exa = await startExabgp(ctx.dir, { router: ctx.router, localAddress: ctx.localAddress, localAs: LOCAL_AS, processes: [hc], ack: true });
+    return { logFile: exa.daemon.logFile, stop: async () => void (await stopDaemon(exa.daemon)) };
+  },
+};
+
+/** vipcast with the built-in speaker or GoBGP; `passive` selects event-driven detection (issue 7). */
+export function vipcastSubject(backend: 'builtin' | 'gobgp', passive: boolean): FailoverSubject {
+  return {
+    name: `vipcast ${backend === 'builtin' ? 'built-in speaker' : '+ GoBGP'}${passive ? ', passive' : ', periodic only'}`,
+    unavailable: vipcastMissing,
+    async start(ctx) {
+      const gobgp = backend === 'gobgp' ? await startGobgpd(ctx.dir, { localAddress: ctx.localAddress, localAs: LOCAL_AS, bare: true }) : undefined;
+      const vc = await startVipcast(ctx.dir, {
+        router: ctx.router,
+        localAddress: ctx.localAddress,
+        localAs: LOCAL_AS,
+        gobgpAddress: gobgp ? `127.0.0.1:${gobgp.apiPort}` : undefined,
+        health: { interval: `${ctx.opts.intervalMs}ms`, fastInterval: `${ctx.opts.intervalMs}ms`, timeout: `${ctx.opts.timeoutMs}ms`, rise: 1, fall: 1 },
+        vips: [{ name: 'web', prefix: ctx.vip, checks: [`{ type: http, url: "${ctx.backendUrl}", passive: ${passive} }`] }],
+      });
+      return {
+        logFile: vc.daemon.logFile,
+        stop: async () => {
+          await stopDaemon(vc.daemon);
+          if (gobgp) {
+            closeClient(gobgp.client);
+            await stopDaemon(gobgp.daemon);
+          }
+        },
+      };
+    },
+  };
+}
