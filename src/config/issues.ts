@@ -64,9 +64,9 @@ function translate(issue: z.core.$ZodIssue): Translated[] {
         const options = (issue as { options?: unknown[] }).options?.map(String).join(', ') ?? '';
         return input === undefined
           ? [{ path, code: 'required', message: `required (one of ${options})` }]
-          : [{ path, code: 'invalid_value', message: `unknown ${issue.discriminator} ${describe(input)}: expected one of ${options}` }];
+          : [{ path, code: 'invalid_value', message: `unknown ${issue.discriminator} ${JSON.stringify(input)}: expected one of ${options}` }];
       }
-      return [{ path, code: issue.input === undefined ? 'required' : 'invalid_type', message: issue.message }];
+      return unionBranch(issue.errors, path) ?? [{ path, code: issue.input === undefined ? 'required' : 'invalid_type', message: issue.message }];
     case 'too_small':
     case 'too_big':
       return [{ path, code: 'out_of_range', message: issue.message }];
@@ -77,6 +77,18 @@ function translate(issue: z.core.$ZodIssue): Translated[] {
     default:
       return [{ path, code: 'invalid_value', message: issue.message }];
   }
+}
+
+/**
+ * When exactly one alternative of a union got past the top-level type check (e.g. when_down
+ * given as a mapping, not as "withdraw"), its own issues are the useful ones: report those at
+ * their nested paths instead of a vague "invalid input" on the whole value.
+ */
+function unionBranch(branches: readonly (readonly z.core.$ZodIssue[])[], path: PathSegment[]): Translated[] | undefined {
+  const rootMismatch = (e: z.core.$ZodIssue): boolean => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value');
+  const viable = branches.filter((errs) => !errs.some(rootMismatch));
+  if (viable.length !== 1 || !viable[0]) return undefined;
+  return viable[0].flatMap(translate).map((t) => ({ ...t, path: [...path, ...t.path] }));
 }
 
 /** ConfigIssues for the zod issues of the section at `prefix`, in document order. */

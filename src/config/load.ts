@@ -52,7 +52,7 @@ export function parseConfigWithWarnings(text: string, fileName: string): LoadedC
   const log = section(logSection, raw.log, ['log']);
 
   if (issues.length > 0 || !root || !bgp || !health || !vips || !shutdown || !admin || !log) {
-    throw new ConfigError(issues);
+    throw new ConfigError(byLine(issues));
   }
   const config: VipcastConfig = {
     source: resolve(fileName),
@@ -64,6 +64,11 @@ export function parseConfigWithWarnings(text: string, fileName: string): LoadedC
     log,
   };
   return { config, warnings: configWarnings(config, bgp.neighbors, source) };
+}
+
+/** Document order (stable, so issues on one line keep their schema order); line-less ones last. */
+function byLine(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
 }
 
 function validate<T>(schema: z.ZodType<T>, value: unknown, prefix: PathSegment[], source: YamlSource, into: ConfigIssue[]): T | undefined {

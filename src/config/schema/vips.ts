@@ -88,7 +88,7 @@ type Ctx = { addIssue: z.core.$RefinementCtx['addIssue'] };
 function checkRequirement(req: 'all' | 'any' | number, count: number, ctx: Ctx): void {
   if (typeof req !== 'number') return;
   if (!Number.isInteger(req) || req < 1 || req > count) {
-    report(ctx, 'out_of_range', `require: ${req} must be a whole number from 1 to the number of checks (${count})`, ['require']);
+    report(ctx, 'out_of_range', `${req} checks cannot be required: must be a whole number from 1 to the number of checks (${count})`, ['require']);
   }
 }
 
