@@ -250,6 +250,26 @@ protocol bgp ${i === 0 ? 'vm' : 'vc'} {
       main = b;
     });
 
+    it('a hung daemon (SIGSTOP) is noticed by the periodic check through call deadlines, and picked up again', async () => {
+      const { logger } = captureLogger();
+      main!.detach();
+      const b = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger, resyncIntervalMs: 1_000, timeouts: { unaryMs: 1_000, streamMs: 5_000 } }));
+      await b.start();
+      await b.apply(desired(RICH, V6));
+      gm().signal('SIGSTOP');
+      try {
+        await waitFor(() => !b.readiness().ready, { timeoutMs: 15_000, what: 'readiness false while the daemon hangs' });
+        await expect(b.apply(desired(RICH))).rejects.toMatchObject({ code: 'GOBGP_UNAVAILABLE' });
+      } finally {
+        gm().signal('SIGCONT');
+      }
+      await waitFor(() => b.readiness().ready, { timeoutMs: 15_000, what: 'readiness true after SIGCONT' });
+      // The apply that failed while it hung is part of the desired set the recovery restored.
+      await waitFor(async () => !(await ribPrefixes(gm(), 'ipv6')).includes(V6.prefix), { timeoutMs: 10_000, what: 'V6 withdrawn after recovery' });
+      expect(await ribPrefixes(gm(), 'ipv4')).toContain(RICH.prefix);
+      main = b;
+    });
+
     it('updateNeighbors: a changed hold time is updated, a removed neighbor deleted', async () => {
       await main!.updateNeighbors([neighbor(birdAddr, birdPort, managedAddr, { holdTimeSec: 15 })]);
       const json = await gm().cli(['neighbor', birdAddr, '-j']);
@@ -284,8 +304,12 @@ protocol bgp ${i === 0 ? 'vm' : 'vc'} {
       const v4 = await waitFor(() => birdRoute('master4', 'vc', RICH.prefix), { timeoutMs: 20_000, what: `${RICH.prefix} at BIRD via vc` });
       expect(v4).toContain('BGP.large_community: (65001, 1, 2)');
       await waitFor(() => birdRoute('master6', 'vc', V6.prefix), { timeoutMs: 20_000, what: `${V6.prefix} at BIRD via vc` });
+      // The daemon restarts with its config (global and neighbor) but without API paths: ours come back.
+      await configured.kill('SIGKILL');
+      await configured.launch();
+      await waitFor(async () => (await ribPrefixes(configured!, 'ipv4')).includes(RICH.prefix), { timeoutMs: 10_000, what: 'RICH back in the restarted configured daemon' });
       await b.apply(desired(V6));
-      await waitFor(async () => (await birdRoute('master4', 'vc', RICH.prefix)) === undefined, { timeoutMs: 20_000, what: 'RICH withdrawn via vc' });
+      await waitFor(async () => (await birdRoute('master4', 'vc', RICH.prefix)) === undefined, { timeoutMs: 30_000, what: 'RICH withdrawn via vc' });
       await b.stop('bye');
       expect(await configured.cli(['neighbor'])).toContain(birdAddr);
       expect(await ribPrefixes(configured, 'ipv6')).toEqual([V6.prefix]);

@@ -157,6 +157,11 @@ export class Gobgpd {
     return paths;
   }
 
+  /** SIGSTOP/SIGCONT: a hung daemon. */
+  signal(sig: NodeJS.Signals): void {
+    this.proc?.kill(sig);
+  }
+
   get log(): string {
     return this.output;
   }
