@@ -23,7 +23,13 @@ export interface RigOptions {
   /** Replaces FAST_HEALTH. */
   health?: string;
   logLevel?: string;
+  /** Write this token to a file and set admin.token_file. */
+  token?: string;
+  /** Top-level sections appended verbatim (default: a quick shutdown without GRACEFUL_SHUTDOWN). */
+  extra?: string;
 }
+
+const QUICK_SHUTDOWN = 'shutdown: { graceful_community: false, grace_period: 0s }';
 
 export class Rig {
   readonly ourAddr = loopbackAddress();
@@ -33,6 +39,7 @@ export class Rig {
   birdPort = 0;
   dir = '';
   configFile = '';
+  tokenFile = '';
   target!: TcpTarget;
   vipcast!: VipcastProcess;
   adminPort = 0;
@@ -55,6 +62,7 @@ export class Rig {
     this.birdPort = b.port;
     this.listenPort = await freePort(this.ourAddr);
     this.adminPort = await freePort();
+    if (o.token) this.tokenFile = await writeText(this.dir, 'token', `${o.token}\n`);
     this.configFile = await writeText(this.dir, 'vipcast.yaml', this.config());
     this.launch();
     await waitAdmin(this.vipcast, this.adminPort);
@@ -75,8 +83,9 @@ ${listen}  neighbors:
     - { address: ${this.birdAddr}, port: ${this.birdPort}, remote_as: 65000, local_address: ${this.ourAddr}, ebgp_multihop: 2 }
 ${bad}${o.health ?? FAST_HEALTH}
 ${vipBlock ?? this.defaultVips()}
-admin: { listen: "127.0.0.1:${this.adminPort}" }
+admin: { listen: "127.0.0.1:${this.adminPort}"${this.tokenFile ? `, token_file: ${this.tokenFile}` : ''} }
 log: { level: ${o.logLevel ?? 'warn'} }
+${o.extra ?? QUICK_SHUTDOWN}
 `;
   }
 
