@@ -68,6 +68,8 @@ export interface GobgpdOptions {
   configToml?: string;
   /** Reuse an API port (restart keeps it). */
   apiPort?: number;
+  /** Serve the API over TLS with this certificate (PEM files); the CLI trusts `cert` as its CA. */
+  tls?: { cert: string; key: string };
 }
 
 export interface RibPath {
@@ -107,6 +109,7 @@ export class Gobgpd {
   async launch(): Promise<void> {
     const args = ['--api-hosts', this.apiAddress, '--pprof-disable', '--log-level', 'info', '--log-plain'];
     if (this.opts.configToml !== undefined) args.push('-f', join(this.dir, 'gobgpd.conf'), '-t', 'toml');
+    if (this.opts.tls) args.push('--tls', '--tls-cert-file', this.opts.tls.cert, '--tls-key-file', this.opts.tls.key);
     this.output = '';
     const proc = spawn(this.opts.binary.gobgpd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
@@ -130,7 +133,8 @@ export class Gobgpd {
 
   /** The gobgp CLI against this daemon. */
   async cli(args: string[], timeoutMs = 20_000): Promise<string> {
-    const { stdout } = await run(this.opts.binary.gobgp, ['-u', '127.0.0.1', '-p', String(this.apiPort), ...args], {
+    const tls = this.opts.tls ? ['--tls', '--tls-ca-file', this.opts.tls.cert] : [];
+    const { stdout } = await run(this.opts.binary.gobgp, ['-u', '127.0.0.1', '-p', String(this.apiPort), ...tls, ...args], {
       timeout: timeoutMs,
       maxBuffer: 256 * 1024 * 1024,
     });
