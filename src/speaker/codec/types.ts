@@ -135,9 +135,18 @@ export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | Kee
 /** RFC 7606 outcome of decoding an UPDATE whose errors do not reset the session. */
 export interface DecodedUpdate extends UpdateMessage {
   /** RFC 7606 §2 treat-as-withdraw: the NLRI (and MP_REACH NLRI) must be handled as withdrawn. */
-  treatAsWithdraw?: { reason: string; /** Stable id of the NOTIFICATION RFC 4271 would have sent. */ id?: string };
+  treatAsWithdraw?: RfcFinding;
   /** RFC 7606 §2 attribute discard: attributes dropped (by type code) and why. */
-  discarded?: Array<{ code: number; reason: string; id?: string }>;
+  discarded?: Array<RfcFinding & { code: number }>;
+}
+
+/** An UPDATE error handled without a session reset, for logs. */
+export interface RfcFinding {
+  reason: string;
+  /** Stable id of the NOTIFICATION RFC 4271 would have sent (e.g. 'BGP_UPDATE_INVALID_ORIGIN'). */
+  id?: string;
+  /** That NOTIFICATION itself (code, subcode, data). */
+  notification?: NotificationMessage;
 }
 
 export type DecodedMessage = OpenMessage | DecodedUpdate | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;

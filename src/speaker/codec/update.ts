@@ -110,9 +110,9 @@ class Findings {
     const action = err.action ?? fallback;
     if (action === 'session-reset') throw err.withAction('session-reset');
     if (action === 'treat-as-withdraw') {
-      this.treatAsWithdraw ??= { reason: err.message, id: err.id };
+      this.treatAsWithdraw ??= { reason: err.message, id: err.id, notification: err.toMessage() };
     } else {
-      this.discarded.push({ code, reason: err.message, id: err.id });
+      this.discarded.push({ code, reason: err.message, id: err.id, notification: err.toMessage() });
     }
   }
 }
