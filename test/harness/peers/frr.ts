@@ -115,3 +115,48 @@ export class Frr {
     await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Same shape as test/speaker/interop/scenario.ts SeenRoute. */
+export interface SeenRouteLike {
+  nextHop: string;
+  asPath: number[];
+  med?: number;
+  communities: string[];
+  largeCommunities: string[];
+}
+
+/** FRR prints well-known communities by name. */
+const WELL_KNOWN: Record<string, string> = {
+  'graceful-shutdown': '65535:0',
+  'no-export': '65535:65281',
+  'no-advertise': '65535:65282',
+  'no-export-subconfed': '65535:65283',
+  blackhole: '65535:666',
+};
+
+/** A `router bgp` block: passive neighbors (the speaker connects), both families, multipath on. */
+export function frrConfig(asn: number, neighborAs: number, neighbors: string[], extra = ''): string {
+  const lines = [`router bgp ${asn}`, ' bgp router-id 10.255.0.2', ' bgp log-neighbor-changes', ' no bgp ebgp-requires-policy', ' no bgp default ipv4-unicast'];
+  for (const n of neighbors) {
+    lines.push(` neighbor ${n} remote-as ${neighborAs}`, ` neighbor ${n} passive`, ` neighbor ${n} disable-connected-check`, ` neighbor ${n} timers 3 9`);
+  }
+  for (const af of ['ipv4', 'ipv6']) {
+    lines.push(` address-family ${af} unicast`, ...neighbors.map((n) => `  neighbor ${n} activate`), '  maximum-paths 8', ' exit-address-family');
+  }
+  return lines.join('\n') + '\n' + extra;
+}
+
+/** The attributes of one path, normalised (well-known communities back to asn:value). */
+export function frrSeen(p: FrrPath): SeenRouteLike {
+  const r: SeenRouteLike = {
+    // Global next hop first (IPv6 paths may add a link-local one).
+    nextHop: p.nexthops?.find((n) => n.scope !== 'link-local')?.ip ?? '',
+    asPath: (p.aspath?.string ?? '').split(/\s+/).filter(Boolean).map(Number),
+    communities: (p.community?.string ?? '').split(/\s+/).filter(Boolean).map((c) => WELL_KNOWN[c] ?? c),
+    largeCommunities: (p.largeCommunity?.string ?? '').split(/\s+/).filter(Boolean),
+  };
+  const med = p.med ?? p.metric;
+  if (med !== undefined) r.med = med;
+  return r;
+}
+
