@@ -15,6 +15,8 @@ export interface ReceiverPeer {
   address: string;
   port: number;
   remoteAs: number;
+  /** Source address for the outgoing connection. */
+  localAddress?: string;
 }
 
 export interface ReceiverOptions {
@@ -69,6 +71,7 @@ export class Receiver {
       address: p.address,
       port: p.port,
       remoteAs: p.remoteAs,
+      localAddress: p.localAddress,
       passive: dynamic,
       ebgpMultihop: 255,
       families: ['ipv4', 'ipv6'],
