@@ -19,11 +19,14 @@ import { backendOptions, captureLogger, desired, vip } from './fixtures.js';
 const N = 10_000;
 const CLI_SAMPLE = 200;
 
+const N6 = 200;
 const routes: VipRoute[] = Array.from({ length: N }, (_, i) => vip(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`, { communities: ['65001:100'], med: 10 }));
+/** A few IPv6 paths ride along so the stream is exercised with MP_REACH_NLRI too. */
+const routes6: VipRoute[] = Array.from({ length: N6 }, (_, i) => vip(`2001:db8::${(i + 1).toString(16)}/128`, { communities: ['65001:100'] }));
 
 /** "Destination: 10000, Path: 10000" from `gobgp global rib summary`. */
-async function ribCount(d: Gobgpd): Promise<number> {
-  const out = await d.cli(['global', 'rib', 'summary', '-a', 'ipv4']);
+async function ribCount(d: Gobgpd, family: 'ipv4' | 'ipv6' = 'ipv4'): Promise<number> {
+  const out = await d.cli(['global', 'rib', 'summary', '-a', family]);
   return Number(/Path:\s*(\d+)/.exec(out)?.[1] ?? -1);
 }
 
@@ -51,21 +54,23 @@ for (const version of gobgpVersions()) {
       await b.apply(desired()); // the first apply lists the RIB; later ones diff against it
 
       let t0 = process.hrtime.bigint();
-      const set = desired(...routes);
+      const set = desired(...routes, ...routes6);
       await b.apply(set);
       const streamMs = ms(t0);
       expect(await ribCount(d)).toBe(N);
+      expect(await ribCount(d, 'ipv6')).toBe(N6);
 
       // One drift-repair pass as the backend runs it: ListPath (both families) and the diff.
       const { client } = await connect(d.apiAddress, 'auto', credentials.createInsecure());
-      const want = new Map<string, OwnPath>(routes.map((r) => [r.prefix, desiredPath(r, { localAs: 65001, nextHop: {} })]));
+      const ctx = { localAs: 65001, nextHop: { ipv6: '2001:db8::1' } };
+      const want = new Map<string, OwnPath>([...routes, ...routes6].map((r) => [r.prefix, desiredPath(r, ctx)]));
       t0 = process.hrtime.bigint();
       const own = await listOwnPaths(client);
       const listMs = ms(t0);
       const diff = diffPaths(want, own);
       const passMs = ms(t0);
       client.close();
-      expect(own).toHaveLength(N);
+      expect(own).toHaveLength(N + N6);
       expect(diff.add).toHaveLength(0);
       expect(diff.withdraw).toHaveLength(0);
 
@@ -78,19 +83,27 @@ for (const version of gobgpVersions()) {
       await waitFor(() => !b.readiness().ready, { timeoutMs: 10_000, what: 'readiness false' });
       await d.launch();
       t0 = process.hrtime.bigint();
-      await waitFor(async () => (await ribCount(d)) === N, { timeoutMs: 60_000, intervalMs: 50, what: `${N} paths back` });
+      await waitFor(async () => (await ribCount(d)) === N && (await ribCount(d, 'ipv6')) === N6, { timeoutMs: 60_000, intervalMs: 50, what: `${N} paths back` });
       const restoreMs = ms(t0);
+
+      // Withdraw everything (shutdown): one AddPathStream of withdrawals, confirmed by ListPath.
+      t0 = process.hrtime.bigint();
+      await b.apply(desired());
+      await b.resync();
+      const withdrawMs = ms(t0);
+      expect(await ribCount(d)).toBe(0);
+      expect(await ribCount(d, 'ipv6')).toBe(0);
 
       // The CLI, one `gobgp global rib add` per prefix, on a sample.
       t0 = process.hrtime.bigint();
       for (let i = 0; i < CLI_SAMPLE; i++) await d.cli(['global', 'rib', 'add', `172.16.${i >> 8}.${i & 255}/32`, 'community', '65001:100', 'med', '10', '-a', 'ipv4']);
       const cliMs = ms(t0);
-      expect(await ribCount(d)).toBe(N + CLI_SAMPLE);
+      expect(await ribCount(d)).toBe(CLI_SAMPLE);
 
       console.log(
-        `[gobgp ${version.label}] ${N} paths: apply via AddPathStream ${streamMs} ms; ` +
+        `[gobgp ${version.label}] ${N} IPv4 + ${N6} IPv6 paths: apply via AddPathStream ${streamMs} ms; ` +
           `drift-repair pass ${passMs} ms (ListPath ${listMs} ms + diff ${passMs - listMs} ms); resync() (repair + confirm) ${resyncMs} ms; ` +
-          `restore after kill -9 ${restoreMs} ms; gobgp CLI ${(cliMs / CLI_SAMPLE).toFixed(1)} ms/prefix ` +
+          `restore after kill -9 ${restoreMs} ms; withdraw all + confirm ${withdrawMs} ms; gobgp CLI ${(cliMs / CLI_SAMPLE).toFixed(1)} ms/prefix ` +
           `(${CLI_SAMPLE} sequential: ${cliMs} ms, about ${Math.round((cliMs / CLI_SAMPLE) * N)} ms for ${N})`,
       );
     });
