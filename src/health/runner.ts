@@ -19,7 +19,8 @@
  * the engine's liveness (lastRoundAt, /healthz) shows it.
  *
  * Passive events (issue 7): a connection closing or a watched process exiting re-runs the
- * affected checks at once (detector 'passive'); rounds then continue at fast_interval until
+ * affected checks at once (after PASSIVE_SETTLE_MS, detector 'passive'); rounds then
+ * continue at fast_interval until
  * rise/fall settles. Hysteresis stays honest:
  * - every evaluation that counts toward a flip is at least fast_interval after the previous
  *   one, and the first one after a flip is at least fast_interval after it; so two flips are
@@ -38,6 +39,12 @@ import type { CheckResult, CheckSpec, Detector, VipHealth } from './types.js';
 
 /** How long a check may take to settle after its timeout's abort before we stop waiting. */
 const ABORT_GRACE_MS = 250;
+/**
+ * Delay between a passive event and its check. A dying process closes its sockets one by
+ * one: the first FIN can arrive while its listening socket still accepts for a moment, and a
+ * check at that very instant would pass. A few milliseconds let the teardown finish.
+ */
+export const PASSIVE_SETTLE_MS = 10;
 
 export interface RunnerDeps {
   clock: Clock;
@@ -200,19 +207,14 @@ export class VipRunner {
   #schedulePassive(): void {
     const now = this.#deps.clock.now();
     const at = this.#passiveAllowedAt(now);
-    if (at <= now) {
-      this.#clearTimer();
-      this.#startRound('passive', [...this.#passive]);
-    } else if (this.#timer === undefined || at < this.#dueAt) {
-      this.#arm(at - now, 'passive');
-    }
-    // Otherwise the regular round comes first and runs every check, the waiting ones included.
+    // If the regular round comes first, it runs every check, the waiting ones included.
+    if (this.#timer === undefined || at < this.#dueAt) this.#arm(at - now, 'passive');
   }
 
   #passiveAllowedAt(now: number): number {
     const fast = this.#vip.policy.fastIntervalMs;
     const streak = isPending(this.#state) && !this.#state.starting;
-    let at = Math.max(now, streak ? this.#lastRoundStart + fast : this.#lastTransitionAt + fast);
+    let at = Math.max(now + PASSIVE_SETTLE_MS, streak ? this.#lastRoundStart + fast : this.#lastTransitionAt + fast);
     for (const i of this.#passive) at = Math.max(at, (this.#slots[i]?.lastPassiveAt ?? 0) + fast);
     return at;
   }

@@ -3,7 +3,8 @@
  * reason for each failure class. Every result goes through a real engine round (timeouts
  * included).
  */
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -16,7 +17,9 @@ import { startDnsServer, type DnsServer } from './helpers/dns-server.js';
 import { startGrpcHealthServer, type GrpcHealthServer } from './helpers/grpc-server.js';
 import { checkOnce } from './helpers/once.js';
 import { selfSignedCert } from './helpers/tls.js';
-import { dnsSpec, execSpec, grpcSpec, httpSpec, tcpSpec } from './helpers/vip.js';
+import { dnsSpec, execSpec, grpcSpec, httpSpec, tcpSpec, vip } from './helpers/vip.js';
+import { HealthEngine } from '../../src/health/engine.js';
+import { silentLogger } from '../../src/log/logger.js';
 
 const closers: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -144,6 +147,14 @@ describe('grpc check', () => {
     expect(await checkOnce(grpcSpec(srv.host, srv.port, 'api'))).toMatchObject({ ok: true });
   });
 
+  it('speaks TLS, verifying the certificate unless tls_skip_verify', async () => {
+    const { key, cert } = selfSignedCert();
+    const tlsSrv = await startGrpcHealthServer(loopbackAddress(), { '': 'SERVING' }, { credentials: grpc.ServerCredentials.createSsl(null, [{ private_key: key, cert_chain: cert }]) });
+    closers.push(() => tlsSrv.kill());
+    expect(await checkOnce(grpcSpec(tlsSrv.host, tlsSrv.port, '', { tls: true, tlsSkipVerify: true }))).toMatchObject({ ok: true, reason: 'grpc SERVING' });
+    expect(await checkOnce(grpcSpec(tlsSrv.host, tlsSrv.port, '', { tls: true }), { timeoutMs: 2_000 })).toMatchObject({ ok: false, code: 'GRPC_UNAVAILABLE' });
+  });
+
   it('is down on NOT_SERVING, an unknown service and a refused connection', async () => {
     expect(await checkOnce(grpcSpec(srv.host, srv.port, 'batch'))).toMatchObject({ ok: false, code: 'GRPC_NOT_SERVING', reason: 'grpc NOT_SERVING' });
     expect(await checkOnce(grpcSpec(srv.host, srv.port, 'nope'))).toMatchObject({ ok: false, code: 'GRPC_SERVICE_UNKNOWN' });
@@ -181,6 +192,18 @@ describe('exec check', () => {
     expect(r.durationMs).toBeLessThan(500 + 250 + 1_000);
     const [leader, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
     await waitFor(() => gone(leader!) && gone(child!), { timeoutMs: 5_000, what: `processes ${leader} and ${child} to be gone` });
+    expect(groupGone(leader!)).toBe(true);
+  });
+
+  it('kills a running check when the engine stops', async () => {
+    const pids = join(dir, 'stop.pids');
+    const hang = script('stop.sh', `sleep 300 & echo "$$ $!" > ${pids}\nwait`);
+    const engine = new HealthEngine([vip('x', [execSpec([hang])], { timeoutMs: 60_000 })], { logger: silentLogger });
+    engine.start();
+    const text = await waitFor(() => (existsSync(pids) ? readFileSync(pids, 'utf8').trim() : undefined), { timeoutMs: 10_000, what: 'the script to start' });
+    const [leader, child] = text.split(' ').map(Number);
+    await engine.stop();
+    await waitFor(() => gone(leader!) && gone(child!), { timeoutMs: 5_000, what: 'the process group to be gone after stop()' });
     expect(groupGone(leader!)).toBe(true);
   });
 

@@ -123,6 +123,21 @@ describe('passive detection of a killed backend (interval 10 s)', () => {
     expect(h.checks[0]).toMatchObject({ code: 'GRPC_NOT_SERVING' });
   });
 
+  it('grpc without Watch (UNIMPLEMENTED): the channel leaving READY still re-checks at once', async () => {
+    const host = loopbackAddress();
+    const srv = await startGrpcHealthServer(host, { '': 'SERVING' }, { watch: false });
+    cleanup.push(() => srv.kill());
+    const w = run([vip('svc', [grpcSpec(host, srv.port, '')], SLOW)]);
+    await healthy(w, 'svc');
+    await sleep(300);
+    const at = Date.now();
+    srv.kill();
+    const { latency, h } = await downAfter(w, 'svc', at);
+    console.info(`passive grpc (connectivity only): down ${latency} ms after the server dropped its connections`);
+    expect(latency).toBeLessThan(1_000);
+    expect(h).toMatchObject({ lastDetector: 'passive' });
+  });
+
   it('exec with watch_pid_file: the process exiting re-checks at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vipcast-pid-'));
     const pidFile = join(dir, 'svc.pid');
@@ -162,13 +177,13 @@ describe('a flapping server', () => {
     const fast = 200;
     const w = run([vip('svc', [tcpSpec(host, port)], { intervalMs: 300, fastIntervalMs: fast, timeoutMs: 500, rise: 2, fall: 2, jitter: 0.1 })]);
     await healthy(w, 'svc');
-    // Up and down for random spells of 20-400 ms, for about 6 s; every down drops all connections.
+    // Up and down for random spells of 20-720 ms, for about 6 s; every down drops all connections.
     let listening = true;
     let seed = 42;
     const started = Date.now();
     for (let i = 0; i < 1_000 && Date.now() - started < 6_000; i++) {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      await sleep(20 + ((seed >> 8) % 380));
+      await sleep(20 + ((seed >> 8) % 700));
       if (listening) {
         server.close();
         for (const s of sockets) s.destroy();
@@ -182,7 +197,7 @@ describe('a flapping server', () => {
     const at = w.transitions.map((x) => x.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     console.info(`flapping server: ${at.length} transitions in 6 s, smallest gap ${Math.min(...gaps)} ms (bound ${2 * fast} ms)`);
-    expect(at.length).toBeGreaterThanOrEqual(3);
+    expect(at.length).toBeGreaterThanOrEqual(2);
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(2 * fast - 5);
   }, 30_000);
 });

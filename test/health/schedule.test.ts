@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthEngine, type VipHealth } from '../../src/health/engine.js';
+import { PASSIVE_SETTLE_MS } from '../../src/health/runner.js';
 import { combine, initialState, step } from '../../src/health/hysteresis.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { FakeClock } from './helpers/fake-clock.js';
@@ -298,15 +299,17 @@ describe('passive events (fake clock)', () => {
     await r.clock.advance(4_000);
     t.up = false;
     t.drop();
-    await r.clock.advance(0);
-    expect(t.runs).toBe(2); // immediate re-check
+    await r.clock.advance(PASSIVE_SETTLE_MS - 1);
+    expect(t.runs).toBe(1);
+    await r.clock.advance(1);
+    expect(t.runs).toBe(2); // re-checked as soon as the teardown settled
     expect(r.engine.status('web')?.checks[0]).toMatchObject({ ok: false });
     expect(r.engine.status('web')?.healthy).toBe(true); // fall is 2: not yet
     await r.clock.advance(299);
     expect(r.engine.status('web')?.healthy).toBe(true);
     await r.clock.advance(1);
     expect(r.engine.status('web')).toMatchObject({ healthy: false, lastDetector: 'passive' });
-    expect(r.transitions.at(-1)!.at - r.t0).toBe(4_300);
+    expect(r.transitions.at(-1)!.at - r.t0).toBe(4_000 + PASSIVE_SETTLE_MS + 300);
   });
 
   it('cannot flap faster than min(rise, fall) × fast_interval, whatever the events', async () => {
@@ -339,7 +342,7 @@ describe('passive events (fake clock)', () => {
     t.up = false;
     t.drop();
     t.drop(); // a second event for the same drop adds no run
-    await r.clock.advance(0);
+    await r.clock.advance(PASSIVE_SETTLE_MS);
     expect(r.engine.status('web')).toMatchObject({ healthy: false, lastDetector: 'passive' });
     const runs = t.runs;
     t.up = true;

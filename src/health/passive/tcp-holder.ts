@@ -9,7 +9,10 @@
  * only 'end' and 'error' mean the peer went away).
  *
  * Servers that close idle connections right away would turn this into a reconnect loop, so a
- * target whose held sockets keep dying young gets an adoption backoff (1 s doubling to 60 s).
+ * target whose held sockets die young three times in a row gets an adoption backoff (1 s
+ * doubling to 60 s). Not sooner: when a process dies, the re-check can still reach its
+ * listening socket for a moment, and the connection held from that check is what reports the
+ * death a second time.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger.js';
@@ -18,6 +21,8 @@ import type { PassiveListener } from '../checks/types.js';
 import { TargetSignal } from './signal.js';
 
 const SHORT_LIVED_MS = 1_000;
+/** Consecutive short-lived held connections tolerated before the backoff starts. */
+const SHORT_LIVED_FREE = 3;
 const MAX_BACKOFF_MS = 60_000;
 
 interface Held {
@@ -62,7 +67,10 @@ export class TcpHolder {
     if (!held || held.signal.size === 0) return false;
     held.signal.arm();
     if (held.socket && !held.socket.destroyed) return false;
-    if (this.#clock.now() < held.notBefore) return false;
+    if (this.#clock.now() < held.notBefore) {
+      this.#logger.debug({ target: `${host}:${port}`, retryAt: held.notBefore }, 'tcp: not holding a connection yet (backoff after short-lived ones)');
+      return false;
+    }
     this.#adopt(held, socket);
     return true;
   }
@@ -99,7 +107,9 @@ export class TcpHolder {
     socket.destroy();
     const now = this.#clock.now();
     held.shortLived = now - held.adoptedAt < SHORT_LIVED_MS ? held.shortLived + 1 : 0;
-    held.notBefore = held.shortLived > 0 ? now + Math.min(SHORT_LIVED_MS * 2 ** (held.shortLived - 1), MAX_BACKOFF_MS) : 0;
+    const excess = held.shortLived - SHORT_LIVED_FREE;
+    held.notBefore = excess > 0 ? now + Math.min(SHORT_LIVED_MS * 2 ** (excess - 1), MAX_BACKOFF_MS) : 0;
+    this.#logger.debug({ why, livedMs: now - held.adoptedAt, shortLived: held.shortLived }, 'tcp: held connection lost');
     held.signal.fire(why);
   }
 }

@@ -10,7 +10,7 @@ export interface GrpcHealthServer {
   kill(): void;
 }
 
-export async function startGrpcHealthServer(host: string, statuses: Record<string, ServingStatus>, opts: { watch?: boolean; port?: number } = {}): Promise<GrpcHealthServer> {
+export async function startGrpcHealthServer(host: string, statuses: Record<string, ServingStatus>, opts: { watch?: boolean; port?: number; credentials?: grpc.ServerCredentials } = {}): Promise<GrpcHealthServer> {
   const health = loadHealthPackage();
   const service = (health.Health as unknown as { service: grpc.ServiceDefinition }).service;
   const state = new Map(Object.entries(statuses));
@@ -35,7 +35,7 @@ export async function startGrpcHealthServer(host: string, statuses: Record<strin
   };
   server.addService(service, impl);
   const bound = host.includes(':') ? `[${host}]:${opts.port ?? 0}` : `${host}:${opts.port ?? 0}`;
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(bound, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(bound, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     host,
     port,
