@@ -13,7 +13,7 @@ import type { BgpBackend, NeighborSpec } from '../backend/types.js';
 import type { VipcastConfig, VipConfig } from '../config/types.js';
 import type { CheckResult } from '../health/types.js';
 import { AdminServer } from '../admin/server.js';
-import { BgpManager } from '../manager/bgp-manager.js';
+import { BgpManager, type VipView } from '../manager/bgp-manager.js';
 import { Metrics } from '../metrics/metrics.js';
 import { InterfaceBinder } from '../net/bind-interface.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -95,7 +95,7 @@ export class Vipcast {
     this.health.start();
     this.admin = new AdminServer(
       {
-        vips: () => this.manager.view(),
+        vips: () => this.vipView(),
         peers: () => this.backend.peers(),
         readiness: () => this.readiness(),
         liveness: () => this.liveness(),
@@ -162,6 +162,18 @@ export class Vipcast {
     if (this.drainTimer) this.clock.clearTimeout(this.drainTimer);
     if (this.watchdogTimer) this.clock.clearTimeout(this.watchdogTimer);
     await this.admin?.close();
+  }
+
+  /**
+   * /v1/vips. A VIP failing since start never produced a transition, so while it is down its
+   * reason comes from the engine's latest result ("http: connect ECONNREFUSED ..."), not "starting".
+   */
+  vipView(): VipView[] {
+    return this.manager.view().map((v) => {
+      if (v.state !== 'down' || this.stalled) return v;
+      const h = this.health.status(v.name);
+      return h && !h.healthy ? { ...v, reason: h.reason } : v;
+    });
   }
 
   readiness(): { ready: boolean; reason: string } {

@@ -45,6 +45,14 @@ describe('Vipcast app wiring', () => {
     await waitFor(() => Object.keys(backend.last()).length === 1, { what: 'undrain to re-advertise' });
   });
 
+  it('a VIP failing since start shows the failing check as its reason', async () => {
+    const { app, health } = await boot(appConfig());
+    cleanup.push(() => app.abort());
+    // The engine's status changes without a transition (down -> down).
+    (health.status('web') as { reason: string }).reason = 'http: connect ECONNREFUSED 127.0.0.1:8080';
+    expect(app.vipView()[0]).toMatchObject({ state: 'down', reason: 'http: connect ECONNREFUSED 127.0.0.1:8080' });
+  });
+
   it('watchdog withdraws everything while the health loop is stalled, and /healthz says so', async () => {
     const { app, backend, health, adminPort } = await boot(appConfig());
     cleanup.push(() => app.abort());
