@@ -17,7 +17,7 @@ import type { VipRoute } from '../../src/backend/types.js';
 import { backendOptions, captureLogger, desired, vip } from './fixtures.js';
 
 const N = 10_000;
-const CLI_SAMPLE = 200;
+const CLI_SAMPLE = 100;
 
 const N6 = 200;
 const routes: VipRoute[] = Array.from({ length: N }, (_, i) => vip(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`, { communities: ['65001:100'], med: 10 }));
