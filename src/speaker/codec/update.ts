@@ -174,7 +174,8 @@ function decodeAttributes(body: Uint8Array, a0: number, a1: number, opts: CodecO
     i += hdr + vlen;
     decodeOne(flags, code, value, raw, opts, attrs, unknown, seen, findings);
   }
-  if (unknown.length) attrs.unknown = unknown;
+  // Canonical order, the one they are encoded in (ascending type code, RFC 4271 §5).
+  if (unknown.length) attrs.unknown = unknown.sort((a, b) => a.code - b.code);
   return attrs;
 }
 

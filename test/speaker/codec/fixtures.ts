@@ -1,11 +1,13 @@
 /**
  * Fixture files under test/fixtures/bgp/<session>/NN-<type>-from-<daemon>.hex: one BGP message
- * each, captured from real daemons (capture/capture.sh). Lines starting with "#" are comments
- * ("# @key: value" is metadata), every other line is hex.
+ * each, captured from real daemons (capture/capture.sh), and crashers/ where the fuzz test's
+ * findings are kept. Lines starting with "#" are comments ("# @key: value" is metadata: from, to,
+ * session; options and expect for crashers), every other line is hex.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CodecOptions } from '../../../src/speaker/codec/types.js';
 
 export const FIXTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/bgp');
 
@@ -40,6 +42,12 @@ export function parseFixture(text: string): { bytes: Buffer; meta: Record<string
 /** Every *.hex file under `dir` (recursively), sorted by name. */
 export function fixtureFiles(dir = FIXTURE_DIR): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.hex')).map((f) => join(dir, f)).sort();
+}
+
+/** "fourOctetAs=1 extendedMessage=0 extendedNextHopIpv4=0" (crasher fixtures state their options). */
+export function parseOptions(text: string): CodecOptions {
+  const kv = new Map(text.split(/\s+/).map((p) => p.split('=') as [string, string]));
+  return { fourOctetAs: kv.get('fourOctetAs') === '1', extendedMessage: kv.get('extendedMessage') === '1', extendedNextHopIpv4: kv.get('extendedNextHopIpv4') === '1' };
 }
 
 export function loadFixtures(dir = FIXTURE_DIR): Fixture[] {

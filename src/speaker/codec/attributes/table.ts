@@ -212,6 +212,8 @@ const ROWS: AttributeCodec[] = [
     decode(v, ctx) {
       // RFC 6793 §3: between two 4-octet speakers AS4_PATH has no meaning and is discarded.
       if (ctx.opts.fourOctetAs) throw attrError('BGP_UPDATE_OPTIONAL_ATTRIBUTE', ctx, 'AS4_PATH on a 4-octet AS session');
+      // An empty AS4_PATH says nothing and is never sent (found by the fuzz test): malformed.
+      if (v.length === 0) throw attrError('BGP_UPDATE_ATTRIBUTE_LENGTH', ctx, 'empty AS4_PATH');
       return decodeAsPath(v, 4, ctx, 'AS4_PATH');
     },
     encode: (segs) => nonEmpty(encodeAsPath(segs, 4)),
