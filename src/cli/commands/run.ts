@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import { Vipcast } from '../../app/vipcast.js';
 import { createBackend } from '../../backend/create.js';
 import { ConfigError, formatIssue } from '../../config/errors.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, loadConfigWithWarnings } from '../../config/load.js';
+import type { ConfigIssue } from '../../config/types.js';
 import type { VipcastConfig } from '../../config/types.js';
 import { HealthEngine } from '../../health/engine.js';
 import { createLogger } from '../../log/logger.js';
@@ -33,14 +34,16 @@ export function registerRun(program: Command): void {
 
 export async function runMain(file: string): Promise<number> {
   let config: VipcastConfig;
+  let warnings: ConfigIssue[];
   try {
-    config = await loadConfig(file);
+    ({ config, warnings } = await loadConfigWithWarnings(file));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.issues) process.stderr.write(formatIssue(issue) + '\n');
     return EXIT_CONFIG;
   }
   const logger = createLogger({ level: config.log.level, format: config.log.format });
+  for (const w of warnings) logger.warn({ warning: formatIssue(w) }, 'configuration warning');
   const backend = await createBackend(config, logger.child({ component: 'bgp' }));
   const app = new Vipcast(config, {
     logger,
