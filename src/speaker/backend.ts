@@ -131,8 +131,9 @@ export class SpeakerBackend implements BgpBackend {
   /** NOTIFICATION Cease/Administrative Shutdown with `message` (RFC 9003) to every peer, written, then closed. */
   async stop(message: string): Promise<void> {
     this.#running = false;
-    await this.#listener?.close();
+    const listenerClosed = this.#listener?.close();
     await Promise.all([...this.#sessions.values()].map((s) => s.stop(message)));
+    await listenerClosed;
   }
 
   #addSession(n: NeighborSpec): void {

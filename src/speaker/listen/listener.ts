@@ -43,13 +43,16 @@ export class BgpListener {
     });
   }
 
-  /** Stop accepting; connections already handed to sessions are theirs to close. */
-  async close(): Promise<void> {
+  /**
+   * Stop accepting. Resolves once every accepted connection has ended; connections handed to
+   * sessions are theirs to close, so callers stop their sessions before awaiting this.
+   */
+  close(): Promise<void> {
     const server = this.#server;
-    if (!server) return;
+    if (!server) return Promise.resolve();
     this.#server = undefined;
     for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   #accept(socket: Socket): void {

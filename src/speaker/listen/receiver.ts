@@ -62,8 +62,9 @@ export class Receiver {
   }
 
   async stop(message = 'vipcast listen stopping'): Promise<void> {
-    await this.#listener?.close();
+    const listenerClosed = this.#listener?.close();
     await Promise.all([...this.#sessions.values()].map((s) => s.stop(message)));
+    await listenerClosed;
   }
 
   #session(p: ReceiverPeer, dynamic: boolean): Session {

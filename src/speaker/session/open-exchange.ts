@@ -42,15 +42,12 @@ export function localCapabilities(cfg: LocalOpenConfig): Capability[] {
   if (cfg.extendedNextHop && cfg.families.includes('ipv4')) {
     caps.push({ kind: 'extended-next-hop', entries: [{ afi: AFI_IPV4, safi: SAFI_UNICAST, nextHopAfi: AFI_IPV6 }] });
   }
-  // RFC 4724 §3: we do not preserve forwarding state (we forward nothing), so the F bits stay 0;
-  // the capability tells the peer to expect End-of-RIB and how long to keep our routes while we
-  // restart. Restarting bit: never set, we keep no state across restarts to claim it with.
-  caps.push({
-    kind: 'graceful-restart',
-    restarting: false,
-    restartTimeSec: Math.min(cfg.gracefulRestartTimeSec, 4095),
-    families: cfg.families.map((f) => ({ afi: afiOf(f), safi: SAFI_UNICAST, forwardingPreserved: false })),
-  });
+  // RFC 4724 §3: the capability with a restart time and *no* <AFI, SAFI>: "the sender is not
+  // capable of preserving its forwarding state during BGP restart, but supports procedures for
+  // the Receiving Speaker" (End-of-RIB). Deliberately no families: a peer then keeps none of our
+  // routes as stale when our session drops (§4.2), so a crashed vipcast withdraws its VIPs at
+  // once instead of leaving them advertised for the restart time.
+  caps.push({ kind: 'graceful-restart', restarting: false, restartTimeSec: Math.min(cfg.gracefulRestartTimeSec, 4095), families: [] });
   caps.push({ kind: 'four-octet-as', asn: cfg.localAs });
   return caps;
 }

@@ -8,7 +8,7 @@ import { parsePeer } from '../../../src/cli/commands/listen.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { Receiver } from '../../../src/speaker/listen/receiver.js';
 import { formatText, type RouteEvent } from '../../../src/speaker/listen/route-format.js';
-import { loopbackAddress } from '../../harness/net.js';
+import { freePort, loopbackAddress } from '../../harness/net.js';
 import { waitFor } from '../../harness/wait.js';
 import { desired, neighbor, speaker, vip } from './helpers.js';
 
@@ -108,5 +108,35 @@ describe('vipcast listen (receive-only)', () => {
     expect(() => parsePeer('10.0.0.1')).toThrow(/ADDR/);
     expect(() => parsePeer('nonsense,65001')).toThrow(/not an IP/);
     expect(() => parsePeer('10.0.0.1,0')).toThrow(/AS/);
+  });
+});
+
+describe('vipcast listen command', () => {
+  it('prints JSON lines for the routes a speaker announces and stops on SIGINT', async () => {
+    const { Command } = await import('commander');
+    const { registerListen } = await import('../../../src/cli/commands/listen.js');
+    const addr = loopbackAddress();
+    const port = await freePort(addr);
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const spy = (chunk: string | Uint8Array): boolean => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    };
+    process.stdout.write = spy;
+    cleanups.push(() => Promise.resolve((process.stdout.write = write)));
+    const program = new Command('vipcast').exitOverride();
+    registerListen(program);
+    const running = program.parseAsync(['node', 'vipcast', 'listen', '--local-as', '65000', '--router-id', '10.9.9.7', '--address', addr, '--port', String(port), '--json', '--log-level', 'silent']);
+    const s = speaker({ localAs: 65001, neighbors: [neighbor({ address: addr, port, remoteAs: 65000 })] });
+    cleanups.push(() => s.stop('test over'));
+    await s.apply(desired(vip('192.0.2.12/32', { communities: ['65001:12'] })));
+    await s.start();
+    const line = await waitFor(() => lines.find((l) => l.includes('192.0.2.12/32')), { what: 'the route printed as JSON' });
+    expect(JSON.parse(line)).toMatchObject({ type: 'announce', prefix: '192.0.2.12/32', peer_as: 65001, as_path: [65001], communities: ['65001:12'] });
+    expect(lines.some((l) => JSON.parse(l).type === 'peer' && JSON.parse(l).state === 'established')).toBe(true);
+    process.emit('SIGINT');
+    await running;
+    await waitFor(() => s.peers()[0]!.reason?.includes('vipcast listen stopping'), { what: 'the speaker to see our shutdown' });
   });
 });

@@ -67,7 +67,7 @@ describe('speaker session on the wire', () => {
         { kind: 'multiprotocol', afi: 1, safi: 1 },
         { kind: 'multiprotocol', afi: 2, safi: 1 },
         { kind: 'route-refresh' },
-        expect.objectContaining({ kind: 'graceful-restart', restarting: false }),
+        { kind: 'graceful-restart', restarting: false, restartTimeSec: 120, families: [] },
       ]),
     );
     await waitFor(() => conn.received.filter(isEor).length === 2, { what: 'End-of-RIB for both families' });
@@ -111,7 +111,7 @@ describe('speaker session on the wire', () => {
     expect(u.attributes.localPref).toBe(200);
   });
 
-  it('apply() resolves once the UPDATE is written, and 100,000 /32s go out in well under a few seconds', async () => {
+  it('apply() resolves once the UPDATEs are written; 100,000 /32s are packed into few UPDATEs within a CPU budget', async () => {
     const { peer, s } = await setup();
     await s.start();
     const conn = await peer.connection(0);
@@ -119,12 +119,21 @@ describe('speaker session on the wire', () => {
     await established(s);
     const routes = [];
     for (let i = 0; i < 100_000; i++) routes.push(vip(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`, { communities: ['65001:1'] }, `v${i}`));
+    // The test peer stops reading while we measure, so its decoding (same process) is not
+    // counted; 100k /32s are ~0.5 MB, which the loopback socket buffers take whole.
+    conn.socket.pause();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await s.apply(desired(...routes));
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const elapsed = performance.now() - t0;
-    // Generous bound: CI runs this on two busy cores next to real daemons; on an idle core it
-    // takes a few hundred ms (see the report in the commit). The packing assertion below is exact.
-    expect(elapsed).toBeLessThan(10_000);
+    console.log(`100k /32s: apply() took ${elapsed.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU`);
+    // CPU time is what we control; wall time on two busy cores next to real daemons is not.
+    // Quiet machine: ~300-500 ms CPU. The bounds leave room for a slow CI core.
+    expect(cpuMs).toBeLessThan(3_000);
+    expect(elapsed).toBeLessThan(20_000);
+    conn.socket.resume();
     await waitFor(() => announced(conn).length === 100_000, { timeoutMs: 20_000, what: 'all 100k prefixes at the peer' });
     expect(conn.received.filter(isUpdate).length).toBeLessThan(200); // packed, not one UPDATE per prefix
   });
