@@ -14,7 +14,7 @@ import { benchDir, startExabgp } from './lib/exabgp.js';
 import { addPathStream, cliAddPaths, closeClient, startGobgpd, unaryPaths, type GobgpInstance } from './lib/gobgp.js';
 import { stopDaemon, tail } from './lib/proc.js';
 import { RawSession, encodeAnnouncements, encodeWithdrawals, hostPrefixes } from './lib/rawbgp.js';
-import { Router, loopbackAddress, watchCount } from './lib/router.js';
+import { Router, freePort, loopbackAddress, watchCount } from './lib/router.js';
 import { Worker } from 'node:worker_threads';
 import { waitFor } from '../test/harness/wait.js';
 
@@ -28,6 +28,8 @@ interface BulkContext {
   dir: string;
   router: Router;
   localAddress: string;
+  /** The subject's own BGP port, which BIRD connects to (GoBGP subjects). */
+  bgpPort: number;
   prefixes: string[];
   timeoutMs: number;
 }
@@ -36,8 +38,8 @@ export interface BulkSubject {
   name: string;
   /** How this subject withdraws (for the table). */
   withdrawHow: string;
-  /** Largest N worth running (per-prefix CLI processes do not scale to 100,000 in a bench). */
-  maxN?: number;
+  /** gobgpd listens and BIRD connects to it (see PeerSpec.activePort). */
+  gobgp?: boolean;
   unavailable(): string | undefined;
   run(ctx: BulkContext): Promise<BulkTiming>;
 }
@@ -50,9 +52,10 @@ const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'lib/backend-worker
 export async function measureBulk(subject: BulkSubject, n: number, timeoutMs: number): Promise<BulkTiming> {
   const dir = await benchDir('bulk');
   const localAddress = loopbackAddress();
-  const router = await Router.start([{ name: PROTO, address: localAddress, as: LOCAL_AS, traceRoutes: false }]);
+  const bgpPort = await freePort(localAddress);
+  const router = await Router.start([{ name: PROTO, address: localAddress, as: LOCAL_AS, traceRoutes: false, activePort: subject.gobgp ? bgpPort : undefined }]);
   try {
-    return await subject.run({ dir, router, localAddress, prefixes: hostPrefixes(n), timeoutMs });
+    return await subject.run({ dir, router, localAddress, bgpPort, prefixes: hostPrefixes(n), timeoutMs });
   } catch (err) {
     throw new Error(`bulk ${subject.name} N=${n}: ${(err as Error).message}`, { cause: err });
   } finally {
@@ -111,7 +114,7 @@ export const rawSubject: BulkSubject = {
 };
 
 async function withGobgpd<T>(ctx: BulkContext, fn: (g: GobgpInstance) => Promise<T>): Promise<T> {
-  const g = await startGobgpd(ctx.dir, { localAddress: ctx.localAddress, localAs: LOCAL_AS, router: ctx.router });
+  const g = await startGobgpd(ctx.dir, { localAddress: ctx.localAddress, localAs: LOCAL_AS, router: ctx.router, listenPort: ctx.bgpPort });
   try {
     await established(ctx.router, 'gobgpd');
     return await fn(g);
@@ -126,6 +129,7 @@ async function withGobgpd<T>(ctx: BulkContext, fn: (g: GobgpInstance) => Promise
 export const gobgpStreamSubject: BulkSubject = {
   name: 'GoBGP AddPathStream',
   withdrawHow: 'AddPathStream is_withdraw',
+  gobgp: true,
   unavailable: () => undefined,
   run: (ctx) =>
     withGobgpd(ctx, async (g) => {
@@ -143,6 +147,7 @@ export const gobgpStreamSubject: BulkSubject = {
 export const gobgpUnarySubject: BulkSubject = {
   name: 'GoBGP unary AddPath (64 in flight)',
   withdrawHow: 'unary DeletePath (64 in flight)',
+  gobgp: true,
   unavailable: () => undefined,
   run: (ctx) =>
     withGobgpd(ctx, async (g) => {
@@ -160,7 +165,7 @@ export const gobgpUnarySubject: BulkSubject = {
 export const gobgpCliSubject: BulkSubject = {
   name: 'GoBGP `gobgp global rib add` per prefix (4 parallel)',
   withdrawHow: 'not measured',
-  maxN: 1_000,
+  gobgp: true,
   unavailable: () => undefined,
   run: (ctx) =>
     withGobgpd(ctx, async (g) => {
@@ -209,10 +214,11 @@ export function vipcastBackendSubject(kind: 'builtin' | 'gobgp'): BulkSubject {
   return {
     name: kind === 'builtin' ? 'vipcast built-in speaker (backend class)' : 'vipcast GoBGP backend (backend class)',
     withdrawHow: 'apply(empty set)',
+    gobgp: kind === 'gobgp',
     unavailable: () => undefined,
     async run(ctx) {
       const gobgp = kind === 'gobgp' ? await startGobgpd(ctx.dir, { localAddress: ctx.localAddress, localAs: LOCAL_AS, bare: true }) : undefined;
-      const yaml = backendYaml(ctx, gobgp ? `127.0.0.1:${gobgp.apiPort}` : undefined);
+      const yaml = backendYaml(ctx, gobgp ? { api: `127.0.0.1:${gobgp.apiPort}`, listenPort: ctx.bgpPort } : undefined);
       const worker = new BackendWorker(yaml, join(ctx.dir, 'vipcast.yaml'), ctx.timeoutMs);
       try {
         const started = (await worker.call({ cmd: 'start' })) as { kind: string };
@@ -238,7 +244,7 @@ export function vipcastBackendSubject(kind: 'builtin' | 'gobgp'): BulkSubject {
 }
 
 /** Request/response over a worker running lib/backend-worker.js; every call has a deadline. */
-class BackendWorker {
+export class BackendWorker {
   private readonly worker: Worker;
   constructor(yaml: string, file: string, private readonly timeoutMs: number) {
     this.worker = new Worker(WORKER, { workerData: { yaml, file } });
@@ -261,12 +267,12 @@ class BackendWorker {
   }
 }
 
-function backendYaml(ctx: BulkContext, gobgpAddress: string | undefined): string {
+export function backendYaml(ctx: Pick<BulkContext, 'router' | 'localAddress'>, gobgp: { api: string; listenPort: number } | undefined): string {
   return [
     'bgp:',
     `  local_as: ${LOCAL_AS}`,
     `  router_id: ${ctx.localAddress}`,
-    ...(gobgpAddress ? [`  gobgp_address: ${gobgpAddress}`] : []),
+    ...(gobgp ? [`  gobgp_address: ${gobgp.api}`, `  listen: { address: ${ctx.localAddress}, port: ${gobgp.listenPort} }`] : []),
     `  next_hop: { ipv4: ${ctx.localAddress} }`,
     '  neighbors:',
     `    - { address: ${ctx.router.address}, remote_as: 65000, port: ${ctx.router.port}, local_address: ${ctx.localAddress}, ebgp_multihop: 2 }`,

@@ -34,6 +34,8 @@ interface SubjectContext {
   dir: string;
   router: Router;
   localAddress: string;
+  /** The subject's BGP listen port, which BIRD connects to (GoBGP subjects). */
+  bgpPort: number;
   vip: string;
   backendUrl: string;
   opts: FailoverOptions;
@@ -41,6 +43,8 @@ interface SubjectContext {
 
 export interface FailoverSubject {
   name: string;
+  /** gobgpd listens and BIRD connects to it (see PeerSpec.activePort). */
+  gobgp?: boolean;
   /** Why it cannot run here, if it cannot. */
   unavailable(): string | undefined;
   start(ctx: SubjectContext): Promise<Running>;
@@ -59,12 +63,13 @@ export interface FailoverResult {
 export async function measureFailover(subject: FailoverSubject, opts: FailoverOptions): Promise<FailoverResult> {
   const dir = await benchDir('failover');
   const localAddress = loopbackAddress();
-  const router = await Router.start([{ name: 'subject', address: localAddress, as: LOCAL_AS, traceRoutes: true }]);
+  const bgpPort = await freePort(localAddress);
+  const router = await Router.start([{ name: 'subject', address: localAddress, as: LOCAL_AS, traceRoutes: true, activePort: subject.gobgp ? bgpPort : undefined }]);
   const backend = new HttpBackend('127.0.0.1', await freePort('127.0.0.1'), 1, join(dir, 'backend.log'));
   let running: Running | undefined;
   try {
     await backend.start();
-    running = await subject.start({ dir, router, localAddress, vip: VIP, backendUrl: backend.url(), opts });
+    running = await subject.start({ dir, router, localAddress, bgpPort, vip: VIP, backendUrl: backend.url(), opts });
     const samplesMs: number[] = [];
     for (let trial = 0; trial < opts.trials; trial++) {
       await waitRoute(router, true, 30_000, `${subject.name}: route up before trial ${trial + 1} (log ${running.logFile})`);
@@ -125,6 +130,7 @@ export const exabgpSubject: FailoverSubject = {
 export function vipcastSubject(backend: 'builtin' | 'gobgp', passive: boolean): FailoverSubject {
   return {
     name: `vipcast ${backend === 'builtin' ? 'built-in speaker' : '+ GoBGP'}${passive ? ', passive' : ', periodic only'}`,
+    gobgp: backend === 'gobgp',
     unavailable: vipcastMissing,
     async start(ctx) {
       const gobgp = backend === 'gobgp' ? await startGobgpd(ctx.dir, { localAddress: ctx.localAddress, localAs: LOCAL_AS, bare: true }) : undefined;
@@ -132,7 +138,7 @@ export function vipcastSubject(backend: 'builtin' | 'gobgp', passive: boolean): 
         router: ctx.router,
         localAddress: ctx.localAddress,
         localAs: LOCAL_AS,
-        gobgpAddress: gobgp ? `127.0.0.1:${gobgp.apiPort}` : undefined,
+        gobgp: gobgp ? { api: `127.0.0.1:${gobgp.apiPort}`, listenPort: ctx.bgpPort } : undefined,
         health: { interval: `${ctx.opts.intervalMs}ms`, fastInterval: `${ctx.opts.intervalMs}ms`, timeout: `${ctx.opts.timeoutMs}ms`, rise: 1, fall: 1 },
         vips: [{ name: 'web', prefix: ctx.vip, checks: [`{ type: http, url: "${ctx.backendUrl}", passive: ${passive} }`] }],
       });

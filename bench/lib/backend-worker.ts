@@ -3,7 +3,8 @@
  * synchronous work (encoding 100,000 paths) cannot delay the main thread's polling of BIRD:
  * in one event loop the poller would see nothing until apply() yields, and "first route seen"
  * would be meaningless. Messages: {cmd:'start'} -> {ok}, {cmd:'apply', prefixes} -> {ok},
- * {cmd:'stop'} -> {ok}; failures come back as {error}.
+ * {cmd:'resync'} -> {ok: {ms}} (timed inside the worker), {cmd:'stop'} -> {ok}; failures come
+ * back as {error}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -33,6 +34,11 @@ async function handle(msg: { cmd: string; prefixes?: string[] }): Promise<unknow
   if (msg.cmd === 'apply') {
     await backend.apply(new Map((msg.prefixes ?? []).map((p, i) => [p, route(i, p)])));
     return {};
+  }
+  if (msg.cmd === 'resync') {
+    const t0 = performance.now();
+    await backend.resync();
+    return { ms: performance.now() - t0 };
   }
   if (msg.cmd === 'stop') {
     await backend.stop('benchmark done');

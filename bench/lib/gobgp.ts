@@ -31,14 +31,19 @@ export interface GobgpInstance {
 }
 
 /**
- * Starts gobgpd with a global config (AS, router id, no BGP listener) and, if `router` is
- * given, the router as its neighbor on the router's port. `bare`: no config file at all, for
+ * Starts gobgpd with a global config (AS, router id; a BGP listener on `listenPort` when given,
+ * for BIRD to connect to: see PeerSpec.activePort) and, if `router` is given, the router as its
+ * neighbor on the router's port. `bare`: no config file at all, for
  * vipcast's `gobgp.manage: true` to configure (StartBgp, AddPeer) as in a sidecar.
  */
-export async function startGobgpd(dir: string, opts: { localAddress: string; localAs: number; router?: Router; bare?: boolean }): Promise<GobgpInstance> {
+export async function startGobgpd(
+  dir: string,
+  opts: { localAddress: string; localAs: number; router?: Router; bare?: boolean; listenPort?: number },
+): Promise<GobgpInstance> {
   const apiPort = await freePort('127.0.0.1');
   const conf = join(dir, 'gobgpd.toml');
-  const lines = ['[global.config]', `  as = ${opts.localAs}`, `  router-id = "${opts.localAddress}"`, '  port = -1'];
+  const listen = opts.listenPort ? [`  port = ${opts.listenPort}`, `  local-address-list = ["${opts.localAddress}"]`] : ['  port = -1'];
+  const lines = ['[global.config]', `  as = ${opts.localAs}`, `  router-id = "${opts.localAddress}"`, ...listen];
   if (opts.router) {
     lines.push(
       '[[neighbors]]',
@@ -48,6 +53,10 @@ export async function startGobgpd(dir: string, opts: { localAddress: string; loc
       '  [neighbors.transport.config]',
       `    local-address = "${opts.localAddress}"`,
       `    remote-port = ${opts.router.port}`,
+      // Retry the connection every second (default 120 s with a random initial delay): the
+      // session set-up is not what the benchmarks time, but it would dominate a quick run.
+      '  [neighbors.timers.config]',
+      '    connect-retry = 1',
       '  [neighbors.ebgp-multihop.config]',
       '    enabled = true',
       '    multihop-ttl = 2',

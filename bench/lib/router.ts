@@ -24,6 +24,11 @@ export interface PeerSpec {
   as: number;
   /** Trace route changes in the log (failover); off for bulk (100,000 log lines would skew it). */
   traceRoutes: boolean;
+  /**
+   * BIRD connects to the speaker on this port instead of waiting passively. For gobgpd, whose
+   * first outgoing attempt comes 5-10 s after a neighbor is added (a hard-coded minimum).
+   */
+  activePort?: number;
 }
 
 export class Router {
@@ -96,10 +101,10 @@ function protocolConfig(p: PeerSpec, address: string, port: number): string {
   return [
     `protocol bgp ${p.name} {`,
     `  local ${address} port ${port} as ${ROUTER_AS};`,
-    `  neighbor ${p.address} as ${p.as};`,
+    `  neighbor ${p.address}${p.activePort ? ` port ${p.activePort}` : ''} as ${p.as};`,
     // Loopback peers are not on a shared subnet BIRD would call directly connected.
     '  multihop;',
-    '  passive;',
+    ...(p.activePort ? ['  start delay time 0;', '  connect retry time 1;', '  connect delay time 1;'] : ['  passive;']),
     `  debug { states${p.traceRoutes ? ', routes' : ''} };`,
     '  ipv4 { import all; export none; };',
     '}',

@@ -29,8 +29,8 @@ export interface VipcastOptions {
   router: Router;
   localAddress: string;
   localAs: number;
-  /** GoBGP API address: present selects the GoBGP backend (manage: true). */
-  gobgpAddress?: string;
+  /** GoBGP API address and the BGP port gobgpd listens on: present selects the GoBGP backend (manage: true). */
+  gobgp?: { api: string; listenPort: number };
   health: { interval: string; fastInterval: string; timeout: string; rise: number; fall: number };
   vips: VipSpec[];
   logLevel?: string;
@@ -47,7 +47,7 @@ export function renderConfig(o: VipcastOptions, adminPort: number): string {
     'bgp:',
     `  local_as: ${o.localAs}`,
     `  router_id: ${o.localAddress}`,
-    ...(o.gobgpAddress ? [`  gobgp_address: ${o.gobgpAddress}`, '  gobgp: { manage: true }'] : []),
+    ...(o.gobgp ? [`  gobgp_address: ${o.gobgp.api}`, '  gobgp: { manage: true }', `  listen: { address: ${o.localAddress}, port: ${o.gobgp.listenPort} }`] : []),
     '  next_hop: { ipv4: ' + o.localAddress + ' }',
     '  neighbors:',
     `    - { address: ${o.router.address}, remote_as: 65000, port: ${o.router.port}, local_address: ${o.localAddress}, ebgp_multihop: 2 }`,
