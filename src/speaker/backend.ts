@@ -29,7 +29,7 @@ export interface SpeakerTuning {
 
 export class SpeakerError extends Error {
   constructor(
-    readonly code: 'BGP_TCP_MD5_UNSUPPORTED' | 'BGP_NOT_STARTED' | 'BGP_DUPLICATE_NEIGHBOR',
+    readonly code: 'BGP_TCP_MD5_UNSUPPORTED' | 'BGP_BAD_HOLD_TIME' | 'BGP_DUPLICATE_NEIGHBOR',
     message: string,
   ) {
     super(message);
@@ -176,6 +176,11 @@ export class SpeakerBackend implements BgpBackend {
 }
 
 function checkNeighbor(n: NeighborSpec): void {
+  // RFC 4271 §4.2: "the Hold Time MUST be either zero or at least three seconds".
+  const h = n.holdTimeSec;
+  if (!Number.isInteger(h) || h < 0 || h > 65535 || h === 1 || h === 2) {
+    throw new SpeakerError('BGP_BAD_HOLD_TIME', `neighbor ${n.address}: hold time ${h}s must be 0 or 3..65535 (RFC 4271 §4.2)`);
+  }
   if (n.passwordFile) {
     throw new SpeakerError(
       'BGP_TCP_MD5_UNSUPPORTED',

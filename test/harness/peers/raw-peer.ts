@@ -31,6 +31,8 @@ export class RawConn {
   readonly received: DecodedMessage[] = [];
   /** Raw bytes of each message, parallel to `received`. */
   readonly raw: Buffer[] = [];
+  /** Arrival time (performance.now()) of each message, parallel to `received`. */
+  readonly arrivals: number[] = [];
   closed = false;
   #buf = Buffer.alloc(0);
   codec: CodecOptions = CODEC_4OCTET;
@@ -48,6 +50,7 @@ export class RawConn {
       if (len === undefined || this.#buf.length < len) return;
       const bytes = this.#buf.subarray(0, len);
       this.raw.push(Buffer.from(bytes));
+      this.arrivals.push(performance.now());
       this.received.push(decodeMessage(bytes, this.codec));
       this.#buf = this.#buf.subarray(len);
     }

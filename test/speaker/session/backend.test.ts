@@ -120,5 +120,7 @@ describe('SpeakerBackend', () => {
     await expect(s.start()).rejects.toThrow(SpeakerError);
     await expect(s.start()).rejects.toMatchObject({ code: 'BGP_TCP_MD5_UNSUPPORTED' });
     expect(s.readiness().ready).toBe(false);
+    const h = speaker({ neighbors: [neighbor({ address: '127.0.0.9', remoteAs: 65010, holdTimeSec: 2 })] });
+    await expect(h.start()).rejects.toMatchObject({ code: 'BGP_BAD_HOLD_TIME' });
   });
 });
