@@ -105,7 +105,8 @@ export class Bird {
 
   private async kill(sig: NodeJS.Signals): Promise<void> {
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
+    // A process killed by a signal has exitCode null and signalCode set: it is gone too.
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill(sig);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
