@@ -48,6 +48,39 @@ describe('SpeakerBackend', () => {
     expect(s.readiness()).toEqual({ ready: true, reason: 'speaker running, 2/2 peers established' });
   });
 
+  it('a malformed UPDATE from one peer resets that session only', async () => {
+    const a = await RawPeer.listen(loopbackAddress());
+    const b = await RawPeer.listen(loopbackAddress());
+    cleanups.push(() => a.close(), () => b.close());
+    const s = speaker({
+      neighbors: [neighbor({ address: a.host, port: a.port, remoteAs: 65010 }), neighbor({ address: b.host, port: b.port, remoteAs: 65020 })],
+    });
+    cleanups.push(() => s.stop('test over'));
+    await s.start();
+    const ca = await a.connection(0);
+    const cb = await b.connection(0);
+    await ca.handshake({ asn: 65010, routerId: '10.0.0.10' });
+    await cb.handshake({ asn: 65020, routerId: '10.0.0.20' });
+    await waitFor(() => s.peers().every((p) => p.state === 'established'), { what: 'both established' });
+    const bChanges: PeerStatus[] = [];
+    s.onPeerChange((p) => p.address === b.host && bChanges.push(p));
+    // An UPDATE whose attribute length runs past the message (RFC 4271 §6.3: 3/1).
+    const bad = Buffer.alloc(23, 0);
+    bad.fill(0xff, 0, 16);
+    bad.writeUInt16BE(23, 16);
+    bad[18] = 2;
+    bad.writeUInt16BE(0, 19);
+    bad.writeUInt16BE(100, 21);
+    ca.send(bad);
+    const n = await ca.next(isNotification);
+    expect([n.code, n.subcode]).toEqual([3, 1]);
+    const again = await a.connection(1);
+    await again.handshake({ asn: 65010, routerId: '10.0.0.10' });
+    await waitFor(() => s.peers().every((p) => p.state === 'established'), { what: 'a back up' });
+    expect(bChanges.filter((c) => c.state !== 'established')).toEqual([]);
+    expect(cb.closed).toBe(false);
+  });
+
   it('RFC 8950: an IPv4 VIP over an IPv6 session gets our IPv6 address as next hop when negotiated', async () => {
     const peer = await RawPeer.listen('::1');
     cleanups.push(() => peer.close());
