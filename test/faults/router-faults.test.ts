@@ -70,7 +70,7 @@ describe.skipIf(!hasBird() || !hasBuild())('router and process faults, built-in 
   it('hold timer: BIRD stopped 6 s (hold 3 s), the VIP goes down meanwhile; after SIGCONT BIRD converges to absent, then present', async () => {
     await waitFor(async () => (await birdStats(rig.bird, 'vc')).state === 'Established', { timeoutMs: 10_000, what: 'BIRD session up' });
     rig.bird.signal('SIGSTOP');
-    let contAt = 0;
+    let contAt: number;
     try {
       const stoppedAt = Date.now();
       // vipcast's hold timer (3 s) must take the session down: /v1/peers leaves established.
