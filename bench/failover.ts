@@ -6,6 +6,7 @@
  * Every subject runs with the same policy: interval 1 s, fall 1, rise 1, check timeout 500 ms,
  * an HTTP check of the backend. ExaBGP's healthcheck runs `curl -sf -m 0.5` as its check.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpBackend } from './lib/backend.js';
 import { benchDir, healthcheckProcess, startExabgp } from './lib/exabgp.js';
@@ -28,6 +29,8 @@ export interface FailoverOptions {
 interface Running {
   stop(): Promise<void>;
   logFile: string;
+  /** vipcast: its JSON log says when it decided a VIP was down, and which detector fired. */
+  vipcastLog?: boolean;
 }
 
 interface SubjectContext {
@@ -56,7 +59,21 @@ const VIP = '10.255.0.1/32';
 export interface FailoverResult {
   subject: string;
   mode: FaultMode;
+  /** Signal -> route removed from BIRD's RIB. */
   samplesMs: number[];
+  /** vipcast only, from its log: signal -> "vip health changed" to down. */
+  detectMs?: number[];
+  /** vipcast only: its down decision -> route removed from BIRD (the time beyond detection). */
+  pipelineMs?: number[];
+  /** vipcast only: how often each detector fired ("passive", "periodic", ...). */
+  detectors?: Record<string, number>;
+}
+
+interface Trial {
+  /** Epoch ms at the signal (midpoint of the stamps around kill()). */
+  signalAt: number;
+  /** Epoch ms of BIRD's removal log stamp. */
+  removedAt: number;
 }
 
 /** Runs all trials for one subject against a fresh BIRD and backend; returns latencies in ms. */
@@ -70,14 +87,16 @@ export async function measureFailover(subject: FailoverSubject, opts: FailoverOp
   try {
     await backend.start();
     running = await subject.start({ dir, router, localAddress, bgpPort, vip: VIP, backendUrl: backend.url(), opts });
-    const samplesMs: number[] = [];
+    const trials: Trial[] = [];
     for (let trial = 0; trial < opts.trials; trial++) {
       await waitRoute(router, true, 30_000, `${subject.name}: route up before trial ${trial + 1} (log ${running.logFile})`);
-      samplesMs.push(await oneTrial(router, backend, opts));
+      trials.push(await oneTrial(router, backend, opts));
       await backend.stop();
       await backend.start();
     }
-    return { subject: subject.name, mode: opts.mode, samplesMs };
+    const samplesMs = trials.map((t) => t.removedAt - t.signalAt);
+    const split = running.vipcastLog ? await splitByVipcastLog(running.logFile, trials) : {};
+    return { subject: subject.name, mode: opts.mode, samplesMs, ...split };
   } catch (err) {
     const log = running ? await tail(running.logFile) : '';
     throw new Error(`failover ${subject.name} (${opts.mode}): ${(err as Error).message}\n${log}`, { cause: err });
@@ -88,7 +107,7 @@ export async function measureFailover(subject: FailoverSubject, opts: FailoverOp
   }
 }
 
-async function oneTrial(router: Router, backend: HttpBackend, opts: FailoverOptions): Promise<number> {
+async function oneTrial(router: Router, backend: HttpBackend, opts: FailoverOptions): Promise<Trial> {
   // A random phase relative to the subject's check schedule (unknown to us by design).
   await sleep(Math.random() * opts.intervalMs);
   const mark = await router.logMark();
@@ -97,7 +116,32 @@ async function oneTrial(router: Router, backend: HttpBackend, opts: FailoverOpti
   const after = performance.timeOrigin + performance.now();
   // The bound: a hung backend needs interval + timeout; generous margin for a loaded machine.
   const removedAt = await router.waitRouteEvent('subject', VIP, 'removed', mark, opts.intervalMs * 3 + opts.timeoutMs + 10_000);
-  return removedAt - (before + after) / 2;
+  return { signalAt: (before + after) / 2, removedAt };
+}
+
+/**
+ * Splits each trial at vipcast's own "vip health changed" (healthy: false) log entry (pino's
+ * epoch-ms `time`): before it is detection, after it is vipcast's pipeline to BIRD's RIB.
+ */
+async function splitByVipcastLog(file: string, trials: Trial[]): Promise<Pick<FailoverResult, 'detectMs' | 'pipelineMs' | 'detectors'>> {
+  const downs: { time: number; detector: string }[] = [];
+  for (const line of (await readFile(file, 'utf8')).split('\n')) {
+    if (!line.includes('"healthy":false')) continue;
+    const e = JSON.parse(line) as { time: number; detector?: string; healthy?: boolean };
+    if (e.healthy === false) downs.push({ time: e.time, detector: e.detector ?? 'unknown' });
+  }
+  const detectMs: number[] = [];
+  const pipelineMs: number[] = [];
+  const detectors: Record<string, number> = {};
+  for (const t of trials) {
+    // pino stamps whole milliseconds: allow the entry 1 ms before the signal's midpoint.
+    const d = downs.find((x) => x.time >= t.signalAt - 1 && x.time <= t.removedAt + 1);
+    if (!d) throw new Error(`no "vip health changed" (down) entry in ${file} between the signal and the removal`);
+    detectMs.push(d.time - t.signalAt);
+    pipelineMs.push(t.removedAt - d.time);
+    detectors[d.detector] = (detectors[d.detector] ?? 0) + 1;
+  }
+  return { detectMs, pipelineMs, detectors };
 }
 
 async function waitRoute(router: Router, present: boolean, timeoutMs: number, what: string): Promise<void> {
@@ -144,6 +188,7 @@ export function vipcastSubject(backend: 'builtin' | 'gobgp', passive: boolean): 
       });
       return {
         logFile: vc.daemon.logFile,
+        vipcastLog: true,
         stop: async () => {
           await stopDaemon(vc.daemon);
           if (gobgp) {

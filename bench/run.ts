@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as bulk from './bulk.js';
 import { exabgpCapacity, measureCapacity, vipcastCapacity, type CapacityResult, type CapacitySubject } from './capacity.js';
-import { exabgpSubject, measureFailover, vipcastSubject, type FailoverSubject, type FaultMode } from './failover.js';
+import { exabgpSubject, measureFailover, vipcastSubject, type FailoverResult, type FailoverSubject, type FaultMode } from './failover.js';
 import { currentLoad, describeMachine } from './lib/machine.js';
 import { fmtMs, fmtRatio, machineTable, maybeSummary, spread, summarize, table, type Row } from './lib/report.js';
 import { measureReconcile, type ReconcileResult } from './reconcile.js';
@@ -80,10 +80,16 @@ function progress(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
+/** "p50 / p99" of optional samples. */
+function pair(samples: number[] | undefined): string {
+  const s = maybeSummary(samples);
+  return s ? `${fmtMs(s.p50)} / ${fmtMs(s.p99)}` : '-';
+}
+
 async function runFailover(p: Profile, out: Outcome): Promise<void> {
   const f = p.failover;
   const rows: Row[] = [];
-  const raw: Record<string, number[]> = {};
+  const raw: Record<string, Omit<FailoverResult, 'subject' | 'mode'>> = {};
   for (const mode of ['kill', 'stop'] as FaultMode[]) {
     const subjects = mode === 'kill' ? f.kill : f.stop;
     let exaP50: number | undefined;
@@ -101,7 +107,7 @@ async function runFailover(p: Profile, out: Outcome): Promise<void> {
         rows.push({ subject: label, trials: '0', p50: 'FAILED (see log)' });
         continue;
       }
-      raw[label] = r.samplesMs;
+      raw[label] = { samplesMs: r.samplesMs, detectMs: r.detectMs, pipelineMs: r.pipelineMs, detectors: r.detectors };
       const sum = summarize(r.samplesMs);
       if (s === exabgpSubject) [exaP50, exaP99] = [sum.p50, sum.p99];
       // Periodic detection can take up to interval x fall (+ the check timeout for a hang).
@@ -114,6 +120,9 @@ async function runFailover(p: Profile, out: Outcome): Promise<void> {
         min: fmtMs(sum.min),
         max: fmtMs(sum.max),
         'p99 - detection bound': fmtMs(sum.p99 - bound),
+        'vipcast detection p50 / p99': pair(r.detectMs),
+        'vipcast decision -> BIRD p50 / p99': pair(r.pipelineMs),
+        detectors: r.detectors ? Object.entries(r.detectors).map(([k, v]) => `${k} ${v}`).join(', ') : '-',
         'p50 / ExaBGP p50': fmtRatio(sum.p50, exaP50),
         'p99 / ExaBGP p99': fmtRatio(sum.p99, exaP99),
       });
