@@ -5,6 +5,9 @@
  * gobgpd.conf for manage: false). Assertions read BIRD (`birdc show route all`) and the daemon
  * (`gobgp global rib`, `gobgp neighbor`).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bird, hasBird } from '../harness/bird.js';
 import { Gobgpd, gobgpVersions, type GobgpVersion } from '../harness/gobgpd.js';
@@ -23,6 +26,7 @@ const RICH = vip('192.0.2.10/32', {
 });
 const V6 = vip('2001:db8::10/128', { med: 30, communities: ['65001:600'] });
 const B = vip('192.0.2.11/32');
+const MD5_PASSWORD = 'vipcast-md5-secret';
 const C = vip('192.0.2.12/32');
 
 export function interopSuite(label: string): void {
@@ -44,6 +48,11 @@ function defineSuite(version: GobgpVersion): void {
   const birdAddr = loopbackAddress();
   const managedAddr = loopbackAddress();
   const confAddr = loopbackAddress();
+  /** BIRD's second address: GoBGP keys neighbors by address, so the MD5 session needs its own. */
+  const birdMd5Addr = loopbackAddress();
+  /** And its own source address: BIRD matches an incoming session by the neighbor address. */
+  const md5Addr = loopbackAddress();
+  let birdMd5Port = 0;
   let birdPort = 0;
   let bird: Bird | undefined;
   let managed: Gobgpd | undefined;
@@ -74,14 +83,15 @@ function defineSuite(version: GobgpVersion): void {
   describe(`GoBGP ${version.label} (API ${version.api}) with BIRD 2`, () => {
     beforeAll(async () => {
       birdPort = await freePort(birdAddr);
+      birdMd5Port = await freePort(birdMd5Addr);
       bird = await Bird.start({
         routerId: '10.0.0.254',
-        config: [managedAddr, confAddr]
+        config: [managedAddr, confAddr, md5Addr]
           .map(
             (addr, i) => `
-protocol bgp ${i === 0 ? 'vm' : 'vc'} {
-  local ${birdAddr} port ${birdPort} as ${ROUTER_AS};
-  neighbor ${addr} as ${LOCAL_AS};
+protocol bgp ${['vm', 'vc', 'vp'][i]} {
+  local ${i === 2 ? birdMd5Addr : birdAddr} port ${i === 2 ? birdMd5Port : birdPort} as ${ROUTER_AS};
+  neighbor ${addr} as ${LOCAL_AS};${i === 2 ? `\n  password "${MD5_PASSWORD}";` : ''}
   passive on;
   multihop;  # loopback peers: no shared subnet, next hops resolved recursively ('gc' and 'gm' are BIRD keywords)
   hold time 9;
@@ -278,6 +288,16 @@ protocol bgp ${i === 0 ? 'vm' : 'vc'} {
       expect(await gm().cli(['neighbor'])).not.toContain(birdAddr);
       await main!.updateNeighbors([managedNeighbor()]);
       await waitFor(async () => (await br().protocolState('vm')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vm Established again' });
+    });
+
+    it('a neighbor with password_file: TCP-MD5 session with BIRD', async () => {
+      const file = join(await mkdtemp(join(tmpdir(), 'vipcast-md5-')), 'bgp-password');
+      await writeFile(file, `${MD5_PASSWORD}\n`); // secrets mounted from files often end with a newline
+      await main!.updateNeighbors([managedNeighbor(), neighbor(birdMd5Addr, birdMd5Port, md5Addr, { passwordFile: file })]);
+      await waitFor(async () => (await br().protocolState('vp')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vp (TCP-MD5) Established' });
+      await waitFor(() => birdRoute('master4', 'vp', RICH.prefix), { timeoutMs: 20_000, what: `${RICH.prefix} at BIRD via the MD5 session` });
+      await main!.updateNeighbors([managedNeighbor()]);
+      await rm(dirname(file), { recursive: true, force: true });
     });
 
     it('withdraw all + resync confirms, stop() deletes the neighbors vipcast configured', async () => {

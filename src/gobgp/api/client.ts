@@ -209,7 +209,11 @@ export class GobgpClient {
 
   // ---- events ----
 
-  /** WatchEvent for peer state: INIT for every peer, END_OF_INIT, then STATE changes. */
+  /**
+   * WatchEvent for peer state: INIT for every peer, END_OF_INIT, then STATE changes. The one call
+   * without a deadline, on purpose: it lives as long as the daemon. A dead daemon breaks it at
+   * once; a hung one is caught by the periodic check, whose calls have deadlines.
+   */
   watchPeers(cb: WatchCallbacks): WatchHandle {
     const m = this.method('WatchEvent');
     let cancelled = false;
