@@ -20,6 +20,8 @@ export interface RigOptions {
   holdSec?: number;
   /** Lines appended under the VIP (indented 4 spaces), e.g. hold_down. */
   vipExtra?: string;
+  /** Replaces the default vips: block (one VIP "web" with a tcp check on `target`). */
+  vips?: string;
   /** Replaces FAST_HEALTH. */
   health?: string;
   logLevel?: string;
@@ -82,7 +84,7 @@ bgp:
 ${listen}  neighbors:
     - { address: ${this.birdAddr}, port: ${this.birdPort}, remote_as: 65000, local_address: ${this.ourAddr}, ebgp_multihop: 2 }
 ${bad}${o.health ?? FAST_HEALTH}
-${vipBlock ?? this.defaultVips()}
+${vipBlock ?? o.vips ?? this.defaultVips()}
 admin: { listen: "127.0.0.1:${this.adminPort}"${this.tokenFile ? `, token_file: ${this.tokenFile}` : ''} }
 log: { level: ${o.logLevel ?? 'warn'} }
 ${o.extra ?? QUICK_SHUTDOWN}
