@@ -90,6 +90,7 @@ export class Session {
   #timer?: NodeJS.Timeout;
   readonly #closing = new Set<Promise<void>>();
   readonly #unresolved = new Set<string>();
+  #lastReason = '';
   readonly #log: Logger;
   readonly #open: LocalOpenConfig;
 
@@ -205,7 +206,11 @@ export class Session {
 
   #transitioned(before: FsmSnapshot): void {
     const s = this.#fsm;
-    const level = s.state === 'established' || before.state === 'established' ? 'info' : 'debug';
+    // Info for what an operator needs (session up/down, a new reason for failing); a connect
+    // loop repeating the same reason every backoff stays at debug.
+    const fresh = s.reason !== this.#lastReason;
+    this.#lastReason = s.reason;
+    const level = s.state === 'established' || before.state === 'established' || (s.state === 'idle' && fresh) ? 'info' : 'debug';
     this.#log[level]({ code: 'BGP_PEER_STATE', from: before.state, to: s.state, reason: s.reason }, `peer ${this.address} ${before.state} -> ${s.state}: ${s.reason}`);
     if (this.#collision && s.state !== 'opensent' && s.state !== 'openconfirm') {
       this.#dropCollision(cease(CeaseSubcode.ConnectionCollisionResolution));
