@@ -90,7 +90,7 @@ export class Session {
   #timer?: NodeJS.Timeout;
   readonly #closing = new Set<Promise<void>>();
   readonly #unresolved = new Set<string>();
-  #lastReason = '';
+  #lastIdleReason = '';
   readonly #log: Logger;
   readonly #open: LocalOpenConfig;
 
@@ -208,9 +208,10 @@ export class Session {
     const s = this.#fsm;
     // Info for what an operator needs (session up/down, a new reason for failing); a connect
     // loop repeating the same reason every backoff stays at debug.
-    const fresh = s.reason !== this.#lastReason;
-    this.#lastReason = s.reason;
-    const level = s.state === 'established' || before.state === 'established' || (s.state === 'idle' && fresh) ? 'info' : 'debug';
+    const freshFailure = s.state === 'idle' && s.reason !== this.#lastIdleReason;
+    if (s.state === 'idle') this.#lastIdleReason = s.reason;
+    if (s.state === 'established') this.#lastIdleReason = '';
+    const level = s.state === 'established' || before.state === 'established' || freshFailure ? 'info' : 'debug';
     this.#log[level]({ code: 'BGP_PEER_STATE', from: before.state, to: s.state, reason: s.reason }, `peer ${this.address} ${before.state} -> ${s.state}: ${s.reason}`);
     if (this.#collision && s.state !== 'opensent' && s.state !== 'openconfirm') {
       this.#dropCollision(cease(CeaseSubcode.ConnectionCollisionResolution));
