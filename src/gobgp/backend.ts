@@ -67,6 +67,8 @@ export class GobgpBackend implements BgpBackend {
   /** Encoded paths of the last apply by route signature (see encode()). */
   private encodeCache = new Map<string, OwnPath>();
   private lastRepairAt = 0;
+  /** What the last repair changed (for the connect/recover log line). */
+  private lastRepair = { add: 0, withdraw: 0 };
   /** What the daemon acknowledged; undefined: unknown, repair from ListPath next. */
   private advertised?: Map<string, OwnPath>;
   private gen = 0;
@@ -106,7 +108,7 @@ export class GobgpBackend implements BgpBackend {
     this.resyncTimer = setInterval(() => this.periodicResync(), this.opts.resyncIntervalMs);
   }
 
-  apply(desired: DesiredSet): Promise<void> {
+  async apply(desired: DesiredSet): Promise<void> {
     this.desired = this.encode(desired);
     this.desiredKnown = true;
     const gen = ++this.gen;
@@ -116,7 +118,8 @@ export class GobgpBackend implements BgpBackend {
       const target = this.gen;
       this.assertUp();
       await this.guard(async () => {
-        if (this.advertised) await this.pushAndRecord(diffPaths(this.desired, this.advertised.values()));
+        const want = this.desired;
+        if (this.advertised) await this.pushAndRecord(diffPaths(want, this.advertised.values()), want);
         else await this.repairPaths();
       });
       this.appliedGen = target;
@@ -148,8 +151,8 @@ export class GobgpBackend implements BgpBackend {
         await this.checkDaemon();
         if (!this.desiredKnown) return;
         for (let attempt = 0; attempt < 3; attempt++) {
-          await this.repairPaths();
-          const left = diffPaths(this.desired, await listOwnPaths(this.requireClient()));
+          const want = await this.repairPaths();
+          const left = diffPaths(want, await listOwnPaths(this.requireClient()));
           if (isEmptyDiff(left)) return;
           this.log.warn({ add: left.add.length, withdraw: left.withdraw.length, attempt }, 'paths still differ after repair; repairing again');
         }
@@ -228,9 +231,10 @@ export class GobgpBackend implements BgpBackend {
     await ensureGlobal(client, global, this.opts, this.opts.manage, this.log);
     if (this.opts.manage) await this.applyNeighbors();
     this.advertised = undefined;
-    const repaired = this.desiredKnown ? await this.repairPaths() : { add: 0, withdraw: 0 };
+    this.lastRepair = { add: 0, withdraw: 0 };
+    if (this.desiredKnown) await this.repairPaths();
     await this.watchPeers();
-    this.linkUp(started, repaired);
+    this.linkUp(started, this.lastRepair);
   }
 
   private timeouts(): ClientTimeouts {
@@ -310,20 +314,26 @@ export class GobgpBackend implements BgpBackend {
     this.tracker.retain(new Set(this.neighbors.map((n) => n.address)));
   }
 
-  private async pushAndRecord(diff: ReturnType<typeof diffPaths>): Promise<void> {
+  /**
+   * `want` is the desired set the diff was made from: apply() may replace this.desired while the
+   * push is on its way, and only what was pushed may be recorded as acknowledged.
+   */
+  private async pushAndRecord(diff: ReturnType<typeof diffPaths>, want: Map<string, OwnPath>): Promise<void> {
     await pushDiff(this.requireClient(), diff);
-    this.advertised = new Map(this.desired);
+    this.advertised = want;
   }
 
-  /** ListPath and fix: remove our stale paths, add missing ones, replace changed attributes. */
-  private async repairPaths(): Promise<{ add: number; withdraw: number }> {
-    const diff = diffPaths(this.desired, await listOwnPaths(this.requireClient()));
+  /** ListPath and fix: remove our stale paths, add missing ones, replace changed attributes. Returns the set it repaired to. */
+  private async repairPaths(): Promise<Map<string, OwnPath>> {
+    const want = this.desired;
+    const diff = diffPaths(want, await listOwnPaths(this.requireClient()));
     if (!isEmptyDiff(diff)) {
       this.log.info({ add: diff.add.length, withdraw: diff.withdraw.length, prefixes: diff.add.concat(diff.withdraw).slice(0, 10).map((p) => p.prefix) }, 'drift repair');
     }
-    await this.pushAndRecord(diff);
+    await this.pushAndRecord(diff, want);
     this.lastRepairAt = Date.now();
-    return { add: diff.add.length, withdraw: diff.withdraw.length };
+    this.lastRepair = { add: diff.add.length, withdraw: diff.withdraw.length };
+    return want;
   }
 
   /** A daemon restarted without our stream noticing (or StopBgp by someone) shows as global not started. */
