@@ -448,3 +448,41 @@ describe('collision detection (§6.8)', () => {
     expect(() => routerIdToUint32('1.2.3')).toThrow();
   });
 });
+
+describe('OPEN and NOTIFICATION in every state (table)', () => {
+  /** Drive a fresh FSM into `state`. */
+  const into = (state: string): Rig => {
+    const passive = state === 'active';
+    const r = new Rig({ passive, holdTimeSec: 90, connectRetry: { baseMs: 1_000, maxMs: 60_000 } });
+    if (state === 'idle') return r;
+    r.send({ type: 'ManualStart' });
+    if (state === 'connect' || state === 'active') return r;
+    r.send({ type: 'Tcp_CR_Acked' });
+    if (state === 'opensent') return r;
+    r.send({ type: 'BGPOpen', holdTimeSec: 90 });
+    if (state === 'openconfirm') return r;
+    r.send({ type: 'KeepAliveMsg' });
+    return r;
+  };
+  const cases: Array<[string, FsmEvent, string, { code: number; subcode: number } | undefined]> = [
+    ['idle', { type: 'BGPOpen', holdTimeSec: 90 }, 'idle', undefined],
+    ['idle', { type: 'NotifMsg', reason: 'n' }, 'idle', undefined],
+    ['connect', { type: 'BGPOpen', holdTimeSec: 90 }, 'idle', undefined],
+    ['connect', { type: 'NotifMsg', reason: 'n' }, 'idle', undefined],
+    ['active', { type: 'BGPOpen', holdTimeSec: 90 }, 'idle', undefined],
+    ['active', { type: 'NotifMsg', reason: 'n' }, 'idle', undefined],
+    ['opensent', { type: 'BGPOpen', holdTimeSec: 90 }, 'openconfirm', undefined],
+    ['opensent', { type: 'NotifMsg', reason: 'n' }, 'idle', undefined],
+    ['openconfirm', { type: 'BGPOpen', holdTimeSec: 90 }, 'idle', { code: 5, subcode: 2 }],
+    ['openconfirm', { type: 'NotifMsg', reason: 'n' }, 'idle', undefined],
+    ['established', { type: 'BGPOpen', holdTimeSec: 90 }, 'idle', { code: 5, subcode: 3 }],
+    ['established', { type: 'NotifMsg', reason: 'n' }, 'idle', undefined],
+  ];
+  it.each(cases)('%s + %o -> %s', (state, ev, next, notification) => {
+    const r = into(state);
+    expect(r.s.state).toBe(state);
+    const actions = r.send(ev);
+    expect(r.s.state).toBe(next);
+    expect(notificationOf(actions)).toEqual(notification);
+  });
+});
