@@ -35,7 +35,7 @@ fi
 # healthz HOST:PORT -> 0 when GET /healthz answers 200 within 2 s (bash /dev/tcp: no curl needed)
 healthz() {
   local host=${1%:*} port=${1##*:} line
-  exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+  { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
   printf 'GET /healthz HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" >&3
   IFS= read -r -t 2 line <&3 || { exec 3<&-; return 1; }
   exec 3<&-
