@@ -1,7 +1,8 @@
 /**
- * Paths the real daemons do not take: a GoBGP API server without WatchEvent (peer state then
- * comes from ListPeer polling), built from the vendored v4 protos with grpc-js. The real-daemon
- * behaviour is covered by interop-*.test.ts; this only stands in for what no release does.
+ * What the real daemons cannot show: a GoBGP API server without WatchEvent (peer state then
+ * comes from ListPeer polling), and counting the calls behind concurrent applies; a stand-in
+ * built from the vendored v4 protos with grpc-js. The real-daemon behaviour is covered by
+ * interop-*.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -17,11 +18,12 @@ interface Fake {
   address: string;
   peers: ApiPeer[];
   added: number;
+  deleted: number;
 }
 
 async function fakeDaemon(): Promise<Fake> {
   const def = loadGeneration('v4')['api.GoBgpService'] as ServiceDefinition;
-  const fake: Fake = { server: new Server(), address: '', peers: [], added: 0 };
+  const fake: Fake = { server: new Server(), address: '', peers: [], added: 0, deleted: 0 };
   const unary =
     <T>(answer: () => T) =>
     (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
@@ -35,6 +37,10 @@ async function fakeDaemon(): Promise<Fake> {
     ListPath: (call: ServerWritableStream<unknown, unknown>) => call.end(),
     AddPath: unary(() => {
       fake.added++;
+      return {};
+    }),
+    DeletePath: unary(() => {
+      fake.deleted++;
       return {};
     }),
     WatchEvent: (call: ServerWritableStream<unknown, unknown>) => call.emit('error', { code: status.UNIMPLEMENTED, details: 'WatchEvent is not served here' }),
@@ -70,5 +76,19 @@ describe('GoBGP API without WatchEvent', () => {
     await backend.apply(desired(vip('192.0.2.1/32')));
     expect(fake.added).toBe(1);
     expect(backend.readiness().ready).toBe(true);
+  });
+
+  it('concurrent applies: a newer one supersedes the queued older ones; invalid attributes reject', async () => {
+    fake = await fakeDaemon();
+    const { logger } = captureLogger();
+    backend = new GobgpBackend(backendOptions(fake.address, { manage: false, logger }));
+    await backend.start();
+    const [a, b, c, d] = ['192.0.2.1/32', '192.0.2.2/32', '192.0.2.3/32', '192.0.2.4/32'].map((p) => vip(p));
+    await backend.apply(desired(a!));
+    expect(fake.added).toBe(1);
+    // Not awaited one by one: the first queued apply already sends the latest set ({a, d}).
+    await Promise.all([backend.apply(desired(a!, b!)), backend.apply(desired(a!, b!, c!)), backend.apply(desired(a!, d!))]);
+    expect({ added: fake.added, deleted: fake.deleted }).toEqual({ added: 2, deleted: 0 });
+    await expect(backend.apply(desired(vip('192.0.2.9/32', { communities: ['no-such-community'] })))).rejects.toThrow(/no-such-community/);
   });
 });
