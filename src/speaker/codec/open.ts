@@ -8,7 +8,7 @@
  */
 import { formatIpv4, parseIpv4 } from './address.js';
 import { decodeCapabilityTlvs, encodeCapability, encodeCapabilityTlvs } from './capabilities.js';
-import { NotificationError, u16Data } from './errors.js';
+import { CodecInputError, NotificationError, u16Data } from './errors.js';
 import { AFI_IPV4, AFI_IPV6, AS_TRANS, SAFI_UNICAST, MessageType, type Capability, type CodecOptions, type OpenMessage } from './types.js';
 
 export const BGP_VERSION = 4;
@@ -17,6 +17,8 @@ const PARAM_EXTENDED_LENGTH = 255; // RFC 9072 §2
 
 /** OPEN body (after the header). */
 export function encodeOpenBody(open: OpenMessage): Uint8Array {
+  // The 2-octet field: a 4-octet AS goes as AS_TRANS (twoOctetAs) plus the capability.
+  if (open.myAs > 0xffff || open.holdTimeSec > 0xffff) throw new CodecInputError('BGP_ENCODE_BAD_VALUE', `OPEN My AS ${open.myAs} / hold time ${open.holdTimeSec} above 65535`);
   // One optional parameter per capability, as FRR, GoBGP and ExaBGP send them.
   const params = open.capabilities.map((c) => {
     const { code, value } = encodeCapability(c);

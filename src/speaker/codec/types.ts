@@ -7,13 +7,22 @@
  *   decodeMessage(buf: Uint8Array, opts: CodecOptions): DecodedMessage // one whole message incl. header
  *   readMessageLength(buf: Uint8Array, opts: CodecOptions): number | undefined
  *       // framing: total length of the first message once 19 header bytes are present; throws
- *       // NotificationError for a bad marker or length (RFC 4271 §6.1)
+ *       // NotificationError for a bad marker, length or type (RFC 4271 §6.1)
  *   packUpdates(routes: OutboundRoute[], withdrawals: OutboundWithdrawal[], opts: CodecOptions): Buffer[]
  *       // encoded UPDATE messages, prefixes sharing attributes packed up to the max message size
- *   endOfRib(family: AddressFamily, opts): Buffer                     // RFC 4724 §2
+ *   endOfRib(family: AddressFamily, opts?): Buffer                    // RFC 4724 §2
+ *   encodePathAttributes(route, opts): Buffer[]   // one TLV per attribute (GoBGP pattrs_binary)
+ *   encodeNlri(prefix): Buffer                    // one prefix in wire form (GoBGP nlri_binary)
+ *   OPEN helpers: validateOpen, negotiateCodecOptions, peerAsOf, twoOctetAs
+ *   NOTIFICATION helpers: ceaseNotification, encode/decodeShutdownCommunication (RFC 9003),
+ *       shutdownCommunicationOf, describeNotification
+ *   Text helpers: parse/formatCommunity (+ well-known names), parse/formatLargeCommunity,
+ *       parse/formatExtendedCommunity, canonicalPrefix; AS path: effectiveAsPath (RFC 6793 §4.2.3)
  * Errors: decoders throw NotificationError (src/speaker/codec/errors.ts), which *is* the
- * NOTIFICATION to send (code, subcode, data). RFC 7606 outcomes that do not reset the session
- * are reported on DecodedUpdate instead (treatAsWithdraw, discarded attributes).
+ * NOTIFICATION to send (code, subcode, data, stable `id` such as 'BGP_OPEN_BAD_HOLD_TIME',
+ * toMessage()). RFC 7606 outcomes that do not reset the session are reported on DecodedUpdate
+ * instead (treatAsWithdraw, discarded attributes). Encoders throw CodecInputError (stable `code`)
+ * for invalid input from our own side. Decoded byte arrays never alias the input buffer.
  */
 import type { AddressFamily, Origin } from '../../backend/types.js';
 
