@@ -35,7 +35,9 @@ export class BgpListener {
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(Object.assign(new Error(`BGP_LISTEN_FAILED: cannot listen on ${this.opts.address}:${this.opts.port}: ${err.message}`), { cause: err })));
+      server.once('error', (err) =>
+        reject(Object.assign(new Error(`BGP_LISTEN_FAILED: cannot listen on ${this.opts.address}:${this.opts.port}: ${err.message}`, { cause: err }), { code: 'BGP_LISTEN_FAILED' })),
+      );
       server.listen({ host: this.opts.address, port: this.opts.port }, () => {
         server.on('error', (err) => this.opts.logger.error({ code: 'BGP_LISTEN_ERROR', err }, 'BGP listener error'));
         resolve();

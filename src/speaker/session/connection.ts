@@ -69,7 +69,9 @@ export class BgpConnection {
 
   /** Write whole encoded messages; resolves when Node has written the last one to the kernel. */
   write(messages: Buffer[]): Promise<void> {
-    if (this.#closed || this.socket.destroyed) return Promise.reject(new Error('BGP_CONNECTION_CLOSED: connection closed'));
+    if (this.#closed || this.socket.destroyed) {
+      return Promise.reject(Object.assign(new Error('BGP_CONNECTION_CLOSED: connection closed'), { code: 'BGP_CONNECTION_CLOSED' }));
+    }
     const chunks = coalesce(messages);
     return new Promise<void>((resolve, reject) => {
       for (let i = 0; i < chunks.length; i++) {

@@ -156,4 +156,14 @@ describe('SpeakerBackend', () => {
     const h = speaker({ neighbors: [neighbor({ address: '127.0.0.9', remoteAs: 65010, holdTimeSec: 2 })] });
     await expect(h.start()).rejects.toMatchObject({ code: 'BGP_BAD_HOLD_TIME' });
   });
+
+  it('a listen address in use fails start() with BGP_LISTEN_FAILED', async () => {
+    const addr = loopbackAddress();
+    const first = speaker({ neighbors: [], listen: { address: addr, port: 0 } });
+    cleanups.push(() => first.stop('test over'));
+    await first.start();
+    const second = speaker({ neighbors: [], listen: { address: addr, port: first.listenPort! } });
+    await expect(second.start()).rejects.toMatchObject({ code: 'BGP_LISTEN_FAILED' });
+    expect(first.readiness()).toEqual({ ready: false, reason: 'no BGP neighbors configured' });
+  });
 });
