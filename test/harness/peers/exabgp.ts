@@ -71,8 +71,6 @@ export class Exabgp {
       'exabgp.log.level': 'INFO',
       'exabgp.api.encoder': 'json',
       'exabgp.cli.enable': 'false',
-      // Quick reconnection of the listening side after a restart in tests.
-      'exabgp.tcp.delay': '0',
     };
     this.output = '';
     const proc = spawn(EXABGP_BIN, [join(this.dir, 'exabgp.conf')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
