@@ -19,6 +19,7 @@ import type { BackendOptions, BgpBackend, DesiredSet, NeighborSpec, PeerListener
 import type { GobgpConfig } from '../config/types.js';
 import { DEFAULT_TIMEOUTS, type ClientTimeouts, type GobgpClient, type WatchHandle } from './api/client.js';
 import { connect } from './api/detect.js';
+import type { ApiVersion } from './api/generation.js';
 import { PEER_EVENT_INIT, PEER_EVENT_STATE, type ApiWatchEventResponse } from './api/types.js';
 import { GobgpError, isUnavailable, isUnimplemented } from './errors.js';
 import { desiredPath, type OwnPath, type PathContext } from './paths.js';
@@ -78,6 +79,8 @@ export class GobgpBackend implements BgpBackend {
   private resyncTimer?: NodeJS.Timeout;
   private recoveryTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** The API generation detected last (asked first when reconnecting with api_version auto). */
+  private lastVersion?: ApiVersion;
 
   constructor(private readonly opts: GobgpBackendOptions) {
     this.log = opts.logger.child({ component: 'gobgp', gobgpd: opts.address });
@@ -87,7 +90,7 @@ export class GobgpBackend implements BgpBackend {
   }
 
   /** The API generation in use ('v3' | 'v4'), once connected. */
-  get apiVersion(): string | undefined {
+  get apiVersion(): ApiVersion | undefined {
     return this.client?.generation.version;
   }
 
@@ -224,9 +227,12 @@ export class GobgpBackend implements BgpBackend {
   /** (Re)connect and make the daemon agree with us: global, neighbors, paths; then watch peers. */
   private async establish(): Promise<void> {
     const started = Date.now();
+    const prefer = this.client?.generation.version ?? this.lastVersion;
     this.client?.close();
     this.client = undefined;
-    const { client, global } = await connect(this.opts.address, this.opts.apiVersion, this.creds ?? grpcCredentials.createInsecure(), this.timeouts());
+    const creds = this.creds ?? grpcCredentials.createInsecure();
+    const { client, global } = await connect(this.opts.address, this.opts.apiVersion, creds, this.timeouts(), 2_000, prefer);
+    this.lastVersion = client.generation.version;
     this.client = client;
     await ensureGlobal(client, global, this.opts, this.opts.manage, this.log);
     if (this.opts.manage) await this.applyNeighbors();

@@ -26,8 +26,10 @@ export async function connect(
   credentials: ChannelCredentials,
   timeouts: ClientTimeouts = DEFAULT_TIMEOUTS,
   probeDeadlineMs = 2_000,
+  /** With auto: the generation seen last time, asked first (a restarted sidecar rarely changes version). */
+  prefer: ApiVersion = 'v4',
 ): Promise<Connected> {
-  const order: ApiVersion[] = apiVersion === 'auto' ? ['v4', 'v3'] : [apiVersion];
+  const order: ApiVersion[] = apiVersion === 'auto' ? [prefer, prefer === 'v4' ? 'v3' : 'v4'] : [apiVersion];
   const refused: string[] = [];
   for (const version of order) {
     const client = new GobgpClient(address, version, credentials, timeouts);
