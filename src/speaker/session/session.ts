@@ -175,7 +175,9 @@ export class Session {
     }
     // Deviation from §8.2.2 Idle ("refuses all incoming BGP connections"): while we only wait
     // out our own backoff, a peer that connects to us shortens it; start and take the connection.
-    if (s === 'idle') this.#feed({ type: 'AutomaticStart' });
+    // Started as if passive for this one step, so that no outbound attempt races the connection
+    // we are about to take.
+    if (s === 'idle') this.#feed({ type: 'AutomaticStart' }, true);
     // Connect: "the local system ... drops the [outgoing] connection" in favour of this one.
     const outbound = this.#conn;
     this.#conn = undefined;
@@ -187,17 +189,17 @@ export class Session {
   // -------------------------------------------------------------------------------------------
   // FSM driving
 
-  #ctx(): FsmContext {
+  #ctx(passive = this.cfg.neighbor.passive): FsmContext {
     return {
-      config: { passive: this.cfg.neighbor.passive, holdTimeSec: this.#open.holdTimeSec, connectRetry: this.cfg.connectRetry },
+      config: { passive, holdTimeSec: this.#open.holdTimeSec, connectRetry: this.cfg.connectRetry },
       now: this.cfg.now(),
       random: this.cfg.random,
     };
   }
 
-  #feed(ev: FsmEvent): void {
+  #feed(ev: FsmEvent, asPassive = false): void {
     const before = this.#fsm;
-    const r = step(before, ev, this.#ctx());
+    const r = step(before, ev, this.#ctx(asPassive || undefined));
     this.#fsm = r.next;
     for (const a of r.actions) this.#perform(a);
     this.#schedule();

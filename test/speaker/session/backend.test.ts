@@ -8,7 +8,7 @@ import type { PeerStatus } from '../../../src/backend/types.js';
 import { SpeakerError } from '../../../src/speaker/backend.js';
 import type { DecodedMessage, DecodedUpdate } from '../../../src/speaker/codec/index.js';
 import { freePort, loopbackAddress } from '../../harness/net.js';
-import { RawPeer, defaultCapabilities, isNotification, isUpdate } from '../../harness/peers/raw-peer.js';
+import { RawPeer, defaultCapabilities, isNotification, isUpdate, rawConnect } from '../../harness/peers/raw-peer.js';
 import { waitFor } from '../../harness/wait.js';
 import { desired, neighbor, speaker, vip } from './helpers.js';
 
@@ -128,6 +128,23 @@ describe('SpeakerBackend', () => {
     expect(refused[1]! - refused[0]!).toBeGreaterThanOrEqual(145);
     expect(refused[2]! - refused[1]!).toBeGreaterThanOrEqual(295);
     expect(s.peers()[0]!.state).not.toBe('established');
+  });
+
+  it('a neighbor that connects to us while we wait out our backoff in Idle is taken at once', async () => {
+    const local = loopbackAddress();
+    const peerAddr = loopbackAddress();
+    const closedPort = await freePort(peerAddr);
+    const s = speaker(
+      { neighbors: [neighbor({ address: peerAddr, port: closedPort, remoteAs: 65010 })], listen: { address: local, port: 0 } },
+      { connectRetry: { baseMs: 30_000, maxMs: 60_000 } },
+    );
+    cleanups.push(() => s.stop('test over'));
+    await s.start();
+    await waitFor(() => s.peers()[0]!.state === 'idle' && s.peers()[0]!.reason === 'connect ECONNREFUSED', { what: 'idle after a refused connect' });
+    const conn = await rawConnect(local, s.listenPort!, peerAddr);
+    cleanups.push(() => Promise.resolve(conn.close()));
+    await conn.handshake({ asn: 65010, routerId: '10.0.0.10' });
+    await waitFor(() => s.peers()[0]!.state === 'established', { timeoutMs: 5_000, what: 'established well before the 22-30 s backoff' });
   });
 
   it('updateNeighbors: a removed neighbor gets Cease/Peer De-configured, a new one is connected', async () => {
