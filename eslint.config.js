@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JS helpers (capture scripts) are not in the TypeScript project.
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
