@@ -307,4 +307,25 @@ describe('speaker session on the wire', () => {
     expect([n.code, n.subcode]).toEqual([6, 7]);
     await established(s);
   });
+
+  it('collision (§6.8): with a lower peer identifier our own connection survives', async () => {
+    const { local, peer, s } = await setup({ listen: true });
+    await s.start();
+    const outbound = await peer.connection(0);
+    await outbound.next((m): m is DecodedMessage => m.type === MessageType.Open);
+    const inbound = await rawConnect(local, s.listenPort!, peer.host);
+    cleanups.push(() => Promise.resolve(inbound.close()));
+    // The peer (9.0.0.1 < 10.0.0.1) answers on its own connection first: that one must go.
+    await inbound.next((m): m is DecodedMessage => m.type === MessageType.Open);
+    inbound.send(
+      encodeMessage(
+        { type: MessageType.Open, version: 4, myAs: 23456, holdTimeSec: 90, routerId: '9.0.0.1', capabilities: [{ kind: 'four-octet-as', asn: 4200000002 }, { kind: 'multiprotocol', afi: 1, safi: 1 }] },
+        inbound.codec,
+      ),
+    );
+    const n = await inbound.next(isNotification, { what: 'collision NOTIFICATION on the peer-initiated connection' });
+    expect([n.code, n.subcode]).toEqual([6, 7]);
+    await outbound.handshake({ asn: 4200000002, routerId: '9.0.0.1' });
+    await established(s);
+  });
 });
