@@ -1,6 +1,7 @@
 // Lint configuration: typescript-eslint's recommended type-aware rules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'proto/**', 'nix/**', 'deploy/**', '*.config.js'] },
@@ -20,6 +21,7 @@ export default tseslint.config(
     // Plain JS helpers (capture scripts) are not in the TypeScript project.
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: globals.node },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
