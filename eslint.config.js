@@ -21,7 +21,7 @@ export default tseslint.config(
     // Plain JS helpers (capture scripts) are not in the TypeScript project.
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: globals.node },
+    languageOptions: { globals: globals.node, parserOptions: { projectService: false, project: null, program: null } },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
