@@ -106,8 +106,8 @@ export class Session {
       routerId: cfg.routerId,
       holdTimeSec: n.holdTimeSec,
       families: n.families.length > 0 ? n.families : ['ipv4', 'ipv6'],
-      // RFC 8950 is only useful when the transport (and so our default next hop) is IPv6.
-      extendedNextHop: n.address.includes(':') || (cfg.nextHop.ipv4 === undefined && cfg.nextHop.ipv6 !== undefined),
+      // RFC 8950: offered on IPv6 transport, where our default next hop for IPv4 VIPs is IPv6.
+      extendedNextHop: n.address.includes(':'),
       gracefulRestartTimeSec: cfg.gracefulRestartTimeSec,
     };
   }
