@@ -12,7 +12,8 @@ import { loadFixtures, parseOptions } from './fixtures.js';
 
 const FUZZ_MS = Number(process.env.FUZZ_MS ?? 4000);
 const FUZZ_ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 200_000);
-const SLOW_MS = 250;
+/** Generous: a decode takes microseconds, but CI shares 2 cores with daemons; a hang still fails. */
+const SLOW_MS = 2000;
 
 /** xorshift32: reproducible from the seed. */
 function rng(seed: number): () => number {
@@ -136,7 +137,8 @@ describe('decoder fuzzing (bounded)', () => {
     }
     // Both outcomes must have happened a fair number of times, or the fuzzer tested nothing.
     expect(i).toBeGreaterThan(1000);
-    expect(tally.ok).toBeGreaterThan(100);
-    expect(tally.notification).toBeGreaterThan(100);
+    expect(tally.ok).toBeGreaterThan(i / 20);
+    expect(tally.notification).toBeGreaterThan(i / 20);
+    console.log(`fuzz seed ${seed}: ${i} inputs, ${tally.ok} decoded, ${tally.notification} NOTIFICATIONs`);
   }, 60_000);
 });
