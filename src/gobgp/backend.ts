@@ -22,7 +22,7 @@ import { connect } from './api/detect.js';
 import type { ApiVersion } from './api/generation.js';
 import { PEER_EVENT_INIT, PEER_EVENT_STATE, type ApiWatchEventResponse } from './api/types.js';
 import { GobgpError, isUnavailable, isUnimplemented } from './errors.js';
-import { desiredPath, type OwnPath, type PathContext } from './paths.js';
+import { desiredPath, type OwnPath, type PathContext, type SharedAttributes } from './paths.js';
 import { PeerTracker } from './peers.js';
 import { SerialQueue } from './queue.js';
 import { diffPaths, isEmptyDiff } from './reconcile.js';
@@ -136,9 +136,11 @@ export class GobgpBackend implements BgpBackend {
   private encode(desired: DesiredSet): Map<string, OwnPath> {
     const encoded = new Map<string, OwnPath>();
     const cache = new Map<string, OwnPath>();
+    const shared: SharedAttributes = new Map();
     for (const route of desired.values()) {
-      const sig = `${route.prefix}|${JSON.stringify(route.attributes)}`;
-      const p = this.encodeCache.get(sig) ?? desiredPath(route, this.ctx);
+      const attrJson = JSON.stringify(route.attributes);
+      const sig = `${route.prefix}|${attrJson}`;
+      const p = this.encodeCache.get(sig) ?? desiredPath(route, this.ctx, shared, attrJson);
       cache.set(sig, p);
       encoded.set(p.prefix, p);
     }

@@ -61,12 +61,12 @@ export interface OwnPath {
 /** Two paths agree when their attributes are the same bytes or, failing that, mean the same. */
 export const samePath = (a: OwnPath, b: OwnPath): boolean => a.raw === b.raw || a.key() === b.key();
 
-function ownPath(prefix: Prefix, nlri: Uint8Array, pattrs: Uint8Array[], path: ApiPath): OwnPath {
+function ownPath(prefix: Prefix, nlri: Uint8Array, pattrs: Uint8Array[], path: ApiPath, raw = rawKey(pattrs)): OwnPath {
   let key: string | undefined;
   return {
     prefix: prefix.prefix,
     family: prefix.family,
-    raw: rawKey(pattrs),
+    raw,
     key: () => (key ??= attributesKey(prefix, nlri, pattrs)),
     path,
   };
@@ -107,20 +107,38 @@ function outboundRoute(route: VipRoute, ctx: PathContext): OutboundRoute {
   };
 }
 
-/** The API path vipcast adds for a VIP (marked with VIPCAST_PATH_ID). Throws on an invalid attribute text. */
-export function desiredPath(route: VipRoute, ctx: PathContext): OwnPath {
-  const out = outboundRoute(route, ctx);
-  const nlri = encodeNlri(out.prefix);
-  const pattrs = encodePathAttributes(out, GOBGP_CODEC_OPTIONS);
+/**
+ * Encoded attributes shared by IPv4 routes with equal RouteAttributes, keyed by their JSON: many
+ * VIPs usually share a few attribute sets, and for IPv4 the attribute bytes do not depend on the
+ * prefix (an IPv6 route's MP_REACH_NLRI carries its prefix, so those are encoded one by one).
+ */
+export type SharedAttributes = Map<string, { pattrs: Uint8Array[]; raw: string }>;
+
+/**
+ * The API path vipcast adds for a VIP (marked with VIPCAST_PATH_ID). Throws on an invalid
+ * attribute text. `shared` (with `attrJson`, JSON.stringify(route.attributes)) reuses the
+ * encoding of equal IPv4 attributes.
+ */
+export function desiredPath(route: VipRoute, ctx: PathContext, shared?: SharedAttributes, attrJson?: string): OwnPath {
+  const prefix = codecCanonicalPrefix(route.prefix, route.family);
+  const nlri = encodeNlri(prefix);
+  const shareKey = shared && prefix.family === 'ipv4' ? (attrJson ?? JSON.stringify(route.attributes)) : undefined;
+  let enc = shareKey === undefined ? undefined : shared?.get(shareKey);
+  if (!enc) {
+    const pattrs = encodePathAttributes(outboundRoute(route, ctx), GOBGP_CODEC_OPTIONS);
+    enc = { pattrs, raw: rawKey(pattrs) };
+    if (shareKey !== undefined) shared?.set(shareKey, enc);
+  }
+  const { pattrs, raw } = enc;
   const path: ApiPath = {
-    family: FAMILIES[out.prefix.family],
+    family: FAMILIES[prefix.family],
     nlri_binary: nlri,
     pattrs_binary: pattrs,
     identifier: VIPCAST_PATH_ID,
     // v4 takes the path's age from here (v3 uses the time of the call); unset it shows as 1970.
     age: { seconds: Math.floor(Date.now() / 1000) },
   };
-  return ownPath(out.prefix, nlri, pattrs, path);
+  return ownPath(prefix, nlri, pattrs, path, raw);
 }
 
 const UPDATE_HEADER = 19;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { VIPCAST_PATH_ID, attributesKey, desiredPath, isOwnPath, ownPaths, type OwnPath } from '../../src/gobgp/paths.js';
+import { VIPCAST_PATH_ID, attributesKey, desiredPath, isOwnPath, ownPaths, type OwnPath, type SharedAttributes } from '../../src/gobgp/paths.js';
 import { diffPaths, isEmptyDiff } from '../../src/gobgp/reconcile.js';
 import { neighborToPeer, peerDiffers, PeerTracker } from '../../src/gobgp/peers.js';
 import { rpcError } from '../../src/gobgp/errors.js';
@@ -52,6 +52,20 @@ describe('paths', () => {
     expect(ownPaths('ipv4', [listed(p, { neighbor_ip: '10.0.0.254', source_asn: 65000 })])).toEqual([]);
     expect(isOwnPath({ identifier: VIPCAST_PATH_ID, neighbor_ip: '' })).toBe(true);
     expect(isOwnPath({ identifier: VIPCAST_PATH_ID, neighbor_ip: '::' })).toBe(true);
+  });
+
+  it('shared encoding of equal attributes gives the same paths as encoding each alone', () => {
+    const shared: SharedAttributes = new Map();
+    const attrs = { med: 5, communities: ['65001:1'] };
+    for (const prefix of ['192.0.2.1/32', '192.0.2.2/32', '2001:db8::1/128', '2001:db8::2/128']) {
+      const alone = desiredPath(vip(prefix, attrs), ctx);
+      const viaShared = desiredPath(vip(prefix, attrs), ctx, shared);
+      expect(viaShared.raw).toBe(alone.raw);
+      expect(viaShared.key()).toBe(alone.key());
+      expect(viaShared.path.nlri_binary).toEqual(alone.path.nlri_binary);
+    }
+    // One IPv4 entry; IPv6 attributes carry the prefix in MP_REACH_NLRI and are never shared.
+    expect(shared.size).toBe(1);
   });
 
   it('rejects invalid attribute text with an error naming it', () => {

@@ -100,8 +100,18 @@ for (const version of gobgpVersions()) {
       const cliMs = ms(t0);
       expect(await ribCount(d)).toBe(CLI_SAMPLE);
 
+      // Bare AddPathStream with pre-encoded paths (what the backend's apply adds to it: encoding and the diff).
+      b.detach();
+      const raw = routes.map((r) => desiredPath({ ...r, prefix: r.prefix.replace(/^10\./, '20.') }, ctx).path);
+      const { client: rawClient } = await connect(d.apiAddress, 'auto', credentials.createInsecure());
+      t0 = process.hrtime.bigint();
+      await rawClient.addPathStream(raw);
+      const rawMs = ms(t0);
+      rawClient.close();
+      expect(await ribCount(d)).toBe(CLI_SAMPLE + N);
+
       console.log(
-        `[gobgp ${version.label}] ${N} IPv4 + ${N6} IPv6 paths: apply via AddPathStream ${streamMs} ms; ` +
+        `[gobgp ${version.label}] ${N} IPv4 + ${N6} IPv6 paths: apply via AddPathStream ${streamMs} ms (bare AddPathStream of ${N} pre-encoded: ${rawMs} ms); ` +
           `drift-repair pass ${passMs} ms (ListPath ${listMs} ms + diff ${passMs - listMs} ms); resync() (repair + confirm) ${resyncMs} ms; ` +
           `restore after kill -9 ${restoreMs} ms; withdraw all + confirm ${withdrawMs} ms; gobgp CLI ${(cliMs / CLI_SAMPLE).toFixed(1)} ms/prefix ` +
           `(${CLI_SAMPLE} sequential: ${cliMs} ms, about ${Math.round((cliMs / CLI_SAMPLE) * N)} ms for ${N})`,
