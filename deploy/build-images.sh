@@ -70,6 +70,9 @@ fill_npm_cache() { # fill_npm_cache APPDIR CACHE: every package of the lockfile 
 }
 
 mkdir -p "$CACHE_DIR"
+# One build at a time (test files running in parallel each ask for the images).
+exec 9>"$CACHE_DIR/build-images.lock"
+flock -w 1800 9 || { echo "build-images: another build holds $CACHE_DIR/build-images.lock" >&2; exit 1; }
 for t in "${targets[@]}"; do
   case $t in
     vipcast)

@@ -1,0 +1,159 @@
+/**
+ * The container images as shipped (deploy/build-images.sh), run for real on podman:
+ *   - vipcast: non-root, `vipcast run` as entrypoint, the config at /etc/vipcast/vipcast.yaml,
+ *     no setuid/setgid files; the Kubernetes init container's exact command (from the rendered
+ *     DaemonSet) renders and checks the config on a read-only root; the Kubernetes preStop
+ *     (SIGTERM through tini) makes vipcast drain and exit 0.
+ *   - gobgp sidecar: non-root gobgpd with its API on loopback; `wait-vipcast-exit` (its
+ *     preStop) waits while vipcast's admin port is open and returns once it is closed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { sleep, waitFor } from '../harness/wait.js';
+import { DOCKER_HOST, engineUnavailable, run } from './lib/engine.js';
+import { findKustomize } from './lib/kustomize.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+const reason = await engineUnavailable(['podman']);
+const prefix = `vipcast-images-test-${process.pid}`;
+const started: string[] = [];
+let work = '';
+
+async function logsOf(name: string): Promise<string> {
+  const { stdout, stderr } = await podman('logs', name).catch((err: unknown) => ({ stdout: String(err), stderr: '' }));
+  return `${stdout}${stderr}`;
+}
+
+async function podman(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run('podman', args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+}
+
+/** A built-in speaker config whose neighbor never answers: vipcast runs, nothing to reach. */
+const standalone = `bgp:
+  local_as: 65001
+  router_id: 192.0.2.1
+  neighbors:
+    - { address: 127.0.0.1, port: 1179, remote_as: 65000 }
+vips:
+  - name: web
+    prefix: 198.51.100.10/32
+    checks:
+      - { type: tcp, address: "127.0.0.1:1" }
+shutdown: { graceful_community: true, grace_period: 1s }
+admin: { listen: "127.0.0.1:9179" }
+`;
+
+describe.skipIf(reason !== undefined)(`container images${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  beforeAll(async () => {
+    const t0 = Date.now();
+    await run('bash', [join(repo, 'deploy', 'build-images.sh'), 'vipcast', 'gobgp'], {
+      cwd: repo,
+      env: { ...process.env, DOCKER_HOST },
+      timeout: 900_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    console.log(`images ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    work = mkdtempSync(join(tmpdir(), 'vipcast-images-'));
+  }, 960_000);
+
+  afterAll(async () => {
+    for (const name of started) await podman('rm', '-f', '-t', '1', name).catch(() => undefined);
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  it('vipcast: non-root, `vipcast run` with the config at /etc/vipcast/vipcast.yaml, no setuid files', async () => {
+    const { stdout } = await podman('image', 'inspect', '--format', '{{json .Config}}', 'localhost/vipcast:dev');
+    const cfg = JSON.parse(stdout) as { User: string; Entrypoint: string[]; Cmd: string[] };
+    expect(cfg.User).toBe('10001:10001');
+    expect(cfg.Entrypoint).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/vipcast']);
+    expect(cfg.Cmd).toEqual(['run', '--config', '/etc/vipcast/vipcast.yaml']);
+    const check = await podman('run', '--rm', '--read-only', 'localhost/vipcast:dev', 'check', '--config', '/etc/vipcast/vipcast.yaml');
+    expect(check.stdout).toContain('198.51.100.10/32');
+    const suid = await podman('run', '--rm', '--user', '0', '--entrypoint', '/usr/bin/find', 'localhost/vipcast:dev', '/', '-xdev', '-type', 'f', '-perm', '/6000');
+    expect(suid.stdout.trim()).toBe('');
+    const id = await podman('run', '--rm', '--entrypoint', '/usr/bin/id', 'localhost/vipcast:dev', '-u');
+    expect(id.stdout.trim()).toBe('10001');
+  });
+
+  it('the Kubernetes init container renders and checks the config on a read-only root (its exact command)', async (ctx) => {
+    const k = findKustomize();
+    if ('reason' in k) return ctx.skip(k.reason);
+    const docs = parseAllDocuments(k.render(join(repo, 'deploy', 'kubernetes', 'base'))).map((d) => d.toJS() as Record<string, unknown>);
+    /* eslint-disable @typescript-eslint/no-unsafe-call -- walking untyped manifests */
+    const ds = docs.find((d) => d.kind === 'DaemonSet') as { spec: { template: { spec: { initContainers: Array<{ name: string; command: string[] }> } } } };
+    const cm = docs.find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> };
+    const init = ds.spec.template.spec.initContainers.find((c) => c.name === 'render-config')!;
+    const tpl = join(work, 'template');
+    const rendered = join(work, 'rendered'); // stands for the pod's emptyDir (mode 0777)
+    for (const d of [tpl, rendered]) rmSync(d, { recursive: true, force: true });
+    await run('mkdir', ['-p', '-m', '0777', tpl, rendered]);
+    writeFileSync(join(tpl, 'vipcast.yaml'), cm.data['vipcast.yaml']!);
+    const out = await podman(
+      'run', '--rm', '--read-only', '--user', '10001:10001', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+      '-e', 'NODE_IP=192.0.2.21', '-v', `${tpl}:/etc/vipcast-template:ro,Z`, '-v', `${rendered}:/etc/vipcast:Z`,
+      '--entrypoint', init.command[0]!, 'localhost/vipcast:dev', ...init.command.slice(1),
+    );
+    expect(out.stdout).toContain('router id 192.0.2.21');
+    // Negative control: a template vipcast rejects fails the init container.
+    writeFileSync(join(tpl, 'vipcast.yaml'), cm.data['vipcast.yaml']!.replace('local_as: 64512', 'local_as: banana'));
+    await expect(
+      podman('run', '--rm', '--read-only', '-e', 'NODE_IP=192.0.2.21', '-v', `${tpl}:/etc/vipcast-template:ro,Z`, '-v', `${rendered}:/etc/vipcast:Z`,
+        '--entrypoint', init.command[0]!, 'localhost/vipcast:dev', ...init.command.slice(1)),
+    ).rejects.toThrow(/local_as/);
+  });
+
+  it('the Kubernetes preStop (SIGTERM through tini) makes vipcast drain and exit 0', async () => {
+    const conf = join(work, 'standalone.yaml');
+    writeFileSync(conf, standalone);
+    const name = `${prefix}-prestop`;
+    started.push(name);
+    await podman('run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL', '--network', 'none', '-v', `${conf}:/etc/vipcast/vipcast.yaml:ro,Z`, 'localhost/vipcast:dev');
+    await waitFor(async () => (await logsOf(name)).includes('vipcast started') || undefined, { timeoutMs: 30_000, what: 'vipcast started' }).catch(
+      async (err: unknown) => {
+        throw new Error(`${String(err)}\n${await logsOf(name)}`);
+      },
+    );
+    // The preStop command of the base DaemonSet's vipcast container.
+    const preStop = 'kill -TERM 1; i=0; while kill -0 1 2>/dev/null && [ $i -lt 40 ]; do sleep 1; i=$((i+1)); done';
+    const t0 = Date.now();
+    await podman('exec', name, '/bin/sh', '-c', preStop).catch(() => undefined); // ends with the container
+    await waitFor(async () => (await podman('inspect', '--format', '{{.State.Running}}', name)).stdout.trim() === 'false' || undefined, {
+      timeoutMs: 30_000,
+      what: 'vipcast to exit after the preStop',
+    });
+    const code = (await podman('inspect', '--format', '{{.State.ExitCode}}', name)).stdout.trim();
+    expect(code).toBe('0');
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(await logsOf(name)).toMatch(/shut|stopp/i);
+  });
+
+  it('gobgp sidecar: non-root gobgpd, API on loopback; wait-vipcast-exit waits for the admin port to close', async () => {
+    const name = `${prefix}-gobgp`;
+    started.push(name);
+    await podman('run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL', '--tmpfs', '/tmp', 'localhost/vipcast-gobgp:dev');
+    await waitFor(async () => (await logsOf(name)).includes('gobgpd started') || undefined, {
+      timeoutMs: 30_000,
+      what: 'gobgpd started',
+    });
+    const ps = await podman('exec', name, 'gobgp', '-u', '127.0.0.1', '-p', '50051', 'global');
+    expect(ps.stdout + ps.stderr).toMatch(/not started|AS:/i);
+    const uid = await podman('exec', name, 'bash', '-c', 'stat -c %u /proc/1');
+    expect(uid.stdout.trim()).toBe('10002');
+    // Nothing on 9179: returns at once.
+    let t0 = Date.now();
+    await podman('exec', name, '/usr/local/bin/gobgp-sidecar', 'wait-vipcast-exit', '127.0.0.1:9179', '20');
+    expect(Date.now() - t0).toBeLessThan(8_000);
+    // Something listening on 9179 (gobgpd's API on another port would do; use bash): it waits
+    // until that goes away.
+    await podman('exec', '-d', name, 'bash', '-c', 'exec gobgpd --api-hosts 127.0.0.1:9179 --pprof-disable -l panic >/dev/null 2>&1 & sleep 4; kill %1');
+    await sleep(1_500);
+    t0 = Date.now();
+    await podman('exec', name, '/usr/local/bin/gobgp-sidecar', 'wait-vipcast-exit', '127.0.0.1:9179', '20');
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThan(1_000);
+    expect(waited).toBeLessThan(15_000);
+  });
+});
