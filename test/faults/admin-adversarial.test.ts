@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { hasBird } from '../harness/bird.js';
 import { hasBuild } from '../harness/vipcast.js';
-import { assertAlive, birdStats, vipsView, waitRoute, type BirdStats } from './lib/fixture.js';
+import { assertAlive, birdStats, CALM_HEALTH, vipsView, waitRoute, type BirdStats } from './lib/fixture.js';
 import { Rig } from './lib/rig.js';
 
 const VIP = '198.51.100.63/32';
@@ -55,7 +55,7 @@ describe.skipIf(!hasBird() || !hasBuild())('admin API adversarial input', () => 
   let baseline: BirdStats;
 
   beforeAll(async () => {
-    rig = await Rig.start({ tag: 'admin', vip: VIP, token: TOKEN });
+    rig = await Rig.start({ tag: 'admin', vip: VIP, token: TOKEN, health: CALM_HEALTH });
     baseline = await birdStats(rig.bird, 'vc');
   });
 
@@ -70,7 +70,7 @@ describe.skipIf(!hasBird() || !hasBuild())('admin API adversarial input', () => 
     const [web] = await vipsView(rig.adminPort);
     expect(web).toMatchObject({ name: 'web', state: 'up', advertised: true });
     const now = await birdStats(rig.bird, 'vc');
-    expect([now.since, now.importUpdates, now.importWithdraws]).toEqual([baseline.since, baseline.importUpdates, baseline.importWithdraws]);
+    expect([now.state, now.importUpdates, now.importWithdraws]).toEqual(['Established', baseline.importUpdates, baseline.importWithdraws]);
     await waitRoute(rig.bird, 'vc', VIP, true, 1_000);
   });
 

@@ -103,7 +103,7 @@ log: { level: warn }
     await sleep(2_500); // a resync interval after the daemon answers again
     expect(vipcast.proc.exitCode).toBeNull();
     const after = await birdStats(bird, 'vc');
-    expect([after.since, after.importUpdates, after.importWithdraws]).toEqual([before.since, before.importUpdates, before.importWithdraws]);
+    expect([after.state, after.importUpdates, after.importWithdraws]).toEqual(['Established', before.importUpdates, before.importWithdraws]);
     expect(await inGobgp()).toBe(true);
   });
 

@@ -141,13 +141,15 @@ describe.skipIf(!hasBird() || !hasBuild())('health faults, built-in speaker -> B
     }
     flappy.mode = 'ok';
     const after = await birdStats(rig.bird, 'vc');
+    // The counting window is what elapsed between the two readings (longer than planned on a loaded box).
+    const elapsed = Date.now() - t0;
     const updates = after.importUpdates - before.importUpdates;
     const withdraws = after.importWithdraws - before.importWithdraws;
-    report(`flap 1 s for ${windowMs} ms (rise 3, fall 3, hold_down 3s): UPDATEs/withdraws at BIRD`, `${updates}/${withdraws}`);
-    // At most one advertisement per hold-down period (+1 for the edge), and each withdraw follows one.
-    const bound = Math.ceil(windowMs / 3_000) + 1;
+    report(`flap 1 s for ${elapsed} ms (rise 3, fall 3, hold_down 3s): UPDATEs/withdraws at BIRD`, `${updates}/${withdraws}`);
+    // At most one advertisement per hold-down period (+1 for the edge); each withdraw follows an advertisement.
+    const bound = Math.ceil(elapsed / 3_000) + 1;
     expect(updates).toBeLessThanOrEqual(bound);
-    expect(withdraws).toBeLessThanOrEqual(bound);
+    expect(withdraws).toBeLessThanOrEqual(updates + 1);
     await waitRoute(rig.bird, 'vc', FLAPPY, true, 10_000);
   });
 

@@ -209,3 +209,14 @@ export const FAST_HEALTH = `health:
   timeout: 150ms
   rise: 1
   fall: 1`;
+
+/**
+ * For rigs that only need the VIP up (adversarial input): the watchdog's stall limit is
+ * 3 x (interval + timeout) = 4.5 s, so CPU starvation on a loaded CI box cannot trip it.
+ */
+export const CALM_HEALTH = `health:
+  interval: 1s
+  fast_interval: 200ms
+  timeout: 500ms
+  rise: 1
+  fall: 1`;
