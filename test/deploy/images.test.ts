@@ -82,7 +82,6 @@ describe.skipIf(reason !== undefined)(`container images${reason ? ` (skipped: ${
     const k = findKustomize();
     if ('reason' in k) return ctx.skip(k.reason);
     const docs = parseAllDocuments(k.render(join(repo, 'deploy', 'kubernetes', 'base'))).map((d) => d.toJS() as Record<string, unknown>);
-    /* eslint-disable @typescript-eslint/no-unsafe-call -- walking untyped manifests */
     const ds = docs.find((d) => d.kind === 'DaemonSet') as { spec: { template: { spec: { initContainers: Array<{ name: string; command: string[] }> } } } };
     const cm = docs.find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> };
     const init = ds.spec.template.spec.initContainers.find((c) => c.name === 'render-config')!;
