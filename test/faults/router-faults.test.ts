@@ -42,6 +42,20 @@ describe.skipIf(!hasBird() || !hasBuild())('router and process faults, built-in 
     return peers[0]?.state;
   }
 
+  it('vipcast SIGKILLed and NOT restarted: the router drops the VIP on its own (no graceful-restart retention)', async () => {
+    await waitRoute(rig.bird, 'vc', VIP, true, 20_000);
+    const t0 = Date.now();
+    rig.vipcast.signal('SIGKILL');
+    await rig.vipcast.exited;
+    // The kernel resets the TCP session; because the speaker advertises graceful restart with no
+    // address families (RFC 4724 §3), BIRD must not keep our routes as stale: they go at once.
+    await waitRoute(rig.bird, 'vc', VIP, false, 10_000);
+    report('SIGKILL, no restart: route gone at BIRD after', Date.now() - t0);
+    rig.launch();
+    await waitAdmin(rig.vipcast, rig.adminPort);
+    await waitRoute(rig.bird, 'vc', VIP, true, 20_000);
+  });
+
   it('vipcast SIGKILLed, its VIP goes down meanwhile, restarted: the route is gone at the first reconnect', async () => {
     rig.vipcast.signal('SIGKILL');
     await rig.vipcast.exited;
