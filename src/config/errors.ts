@@ -13,11 +13,20 @@ export function formatIssue(issue: ConfigIssue): string {
   return issue.path === '' ? `${where}: ${issue.message}` : `${where} ${issue.path}: ${issue.message}`;
 }
 
+/** Messages quote offending values; a 1 MiB value must not become a 1 MiB log line. */
+export const MAX_ISSUE_MESSAGE = 300;
+
+function clip(issue: ConfigIssue): ConfigIssue {
+  if (issue.message.length <= MAX_ISSUE_MESSAGE) return issue;
+  return { ...issue, message: `${issue.message.slice(0, MAX_ISSUE_MESSAGE)}... (${issue.message.length - MAX_ISSUE_MESSAGE} more characters)` };
+}
+
 export class ConfigError extends Error {
   readonly code = CONFIG_INVALID;
   readonly issues: ConfigIssue[];
 
-  constructor(issues: ConfigIssue[]) {
+  constructor(all: ConfigIssue[]) {
+    const issues = all.map(clip);
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
     super(`invalid configuration (${count}):\n${issues.map(formatIssue).join('\n')}`);
     this.name = 'ConfigError';

@@ -174,7 +174,9 @@ export class BgpManager {
    * period, withdraw everything, and wait until the backend confirms its own view agrees.
    */
   async shutdown(): Promise<void> {
-    const anyAdvertised = this.applied.size > 0;
+    // The grace period lets routers move traffic away; with no established session there is
+    // nobody to tell, so waiting would only delay the exit.
+    const anyAdvertised = this.applied.size > 0 && this.opts.backend.peers().some((p) => p.state === 'established');
     for (const vip of this.vips.values()) this.startDrain(vip, 'shutdown', { timer: false });
     this.recompute();
     await this.flush();

@@ -150,3 +150,14 @@ describe('loadConfig from disk', () => {
     }
   });
 });
+
+describe('oversized values', () => {
+  test('an issue quoting a huge value is clipped, with the key still named', () => {
+    const text = MINIMAL.replace(/router_id: \S+/, `router_id: "${'9'.repeat(1_000_000)}"`);
+    const issues = issuesOf(text);
+    const issue = issues.find((i) => i.path === 'bgp.router_id');
+    expect(issue).toBeDefined();
+    expect(formatIssue(issue!).length).toBeLessThan(600);
+    expect(issue!.message).toMatch(/more characters\)$/);
+  });
+});

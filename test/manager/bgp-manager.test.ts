@@ -122,6 +122,17 @@ describe('BgpManager', () => {
     expect(backend.resyncs).toBe(1);
   });
 
+  it('shutdown skips the grace period when no session is established', async () => {
+    const { backend, manager } = setup({ graceful: true, graceMs: 60_000 });
+    manager.setVips([vipConfig('web', 10)]);
+    manager.start();
+    manager.health('web', up);
+    await manager.flush();
+    backend.peerState = 'active';
+    await manager.shutdown();
+    expect(backend.last()).toEqual({});
+  });
+
   it('retries a failed apply with the current desired set', async () => {
     const { backend, manager, metrics } = setup();
     manager.setVips([vipConfig('web', 10)]);

@@ -42,8 +42,9 @@ export class RecordingBackend implements BgpBackend {
     return Promise.resolve();
   }
   async updateNeighbors(): Promise<void> {}
+  peerState: PeerStatus['state'] = 'established';
   peers(): PeerStatus[] {
-    return [];
+    return [{ address: '127.0.0.2', port: 179, remoteAs: 65000, state: this.peerState, since: new Date(0) }];
   }
   readiness(): Readiness {
     return { ready: true, reason: 'ok' };
