@@ -248,7 +248,11 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
         what: 'paths back in the restarted daemon',
       });
       const restoreMs = Date.now() - answering;
-      console.log(`[gobgp ${version.label}] restart: paths restored ${restoreMs} ms after the daemon answered`);
+      const recovered = await waitFor(() => lines().find((l) => l.msg === 'gobgpd connection recovered'), { timeoutMs: 5_000, what: 'the recovery log line' });
+      console.log(
+        `[gobgp ${version.label}] restart: paths in the daemon's RIB ${restoreMs} ms after its API answered the CLI; ` +
+          `the backend's own connect-to-restored time ${String(recovered.restoreMs)} ms`,
+      );
       expect(restoreMs).toBeLessThan(2_000);
       expect(await gm().cli(['global'])).toMatch(new RegExp(`AS:\\s+${LOCAL_AS}`));
       await waitFor(() => b.readiness().ready, { timeoutMs: 5_000, what: 'readiness true again' });
@@ -257,6 +261,7 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
       const downLines = lines().filter((l) => String(l.msg).startsWith('gobgpd not usable'));
       expect(downLines).toHaveLength(1);
       expect(lines().filter((l) => l.msg === 'gobgpd connection recovered')).toHaveLength(1);
+      expect(recovered.restoreMs).toBeLessThan(2_000);
       main = b;
     });
 
