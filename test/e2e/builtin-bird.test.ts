@@ -3,26 +3,17 @@
  * loopback. Every assertion reads BIRD's own RIB (`birdc show route all`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bird, hasBird } from '../harness/bird.js';
 import { freePort, loopbackAddress } from '../harness/net.js';
+import { closeServer, httpBackend } from '../harness/http-backend.js';
 import { hasBuild, VipcastProcess } from '../harness/vipcast.js';
 import { waitFor } from '../harness/wait.js';
 
 const VIP = '198.51.100.10/32';
-
-function httpBackend(host: string, port: number): Promise<Server> {
-  const srv = createServer((_req, res) => res.end('ok'));
-  return new Promise((resolve) => srv.listen(port, host, () => resolve(srv)));
-}
-
-function closeServer(srv: Server): Promise<void> {
-  srv.closeAllConnections();
-  return new Promise((resolve) => srv.close(() => resolve()));
-}
 
 describe.skipIf(!hasBird() || !hasBuild())('vipcast run + built-in speaker -> real BIRD 2', () => {
   const birdAddr = loopbackAddress();

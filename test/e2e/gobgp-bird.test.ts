@@ -4,28 +4,19 @@
  * `gobgp global rib`, never vipcast's logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bird, hasBird } from '../harness/bird.js';
 import { Gobgpd, gobgpVersions } from '../harness/gobgpd.js';
 import { freePort, loopbackAddress } from '../harness/net.js';
+import { closeServer, httpBackend } from '../harness/http-backend.js';
 import { hasBuild, VipcastProcess } from '../harness/vipcast.js';
 import { waitFor } from '../harness/wait.js';
 
 const VIP = '198.51.100.20/32';
 const debian = gobgpVersions()[0]?.binary;
-
-function httpBackend(host: string, port: number): Promise<Server> {
-  const srv = createServer((_req, res) => res.end('ok'));
-  return new Promise((resolve) => srv.listen(port, host, () => resolve(srv)));
-}
-
-function closeServer(srv: Server): Promise<void> {
-  srv.closeAllConnections();
-  return new Promise((resolve) => srv.close(() => resolve()));
-}
 
 describe.skipIf(!hasBird() || !hasBuild() || !debian)('vipcast run + GoBGP 3.10 sidecar -> real BIRD 2', () => {
   const birdAddr = loopbackAddress();
