@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from './wait.js';
+import { stopProcess } from './process.js';
 
 const run = promisify(execFile);
 
@@ -60,10 +61,16 @@ export class Bird {
 
   private async launch(): Promise<void> {
     this.proc = spawn(BIRD_BIN, ['-f', '-c', join(this.dir, 'bird.conf'), '-s', this.socket, '-P', join(this.dir, 'bird.pid')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A config error ("syntax error, unexpected CF_SYM_KNOWN" for a keyword used as a name)
+    // is printed before BIRD exits: keep it for the timeout message.
     let stderr = '';
-    this.proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const keep = (d: Buffer): void => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    };
+    this.proc.stdout?.on('data', keep);
+    this.proc.stderr?.on('data', keep);
     await waitFor(async () => existsSync(this.socket) && (await this.birdc('show status')).includes('Daemon is up'), {
       timeoutMs: 10_000,
       what: `BIRD to start (${stderr.trim()})`,
@@ -103,15 +110,8 @@ export class Bird {
     this.proc?.kill(sig);
   }
 
-  private async kill(sig: NodeJS.Signals): Promise<void> {
-    const proc = this.proc;
-    // A process killed by a signal has exitCode null and signalCode set: it is gone too.
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(sig);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+  private kill(sig: NodeJS.Signals): Promise<void> {
+    return stopProcess(this.proc, sig);
   }
 
   async stop(): Promise<void> {

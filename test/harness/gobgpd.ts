@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './net.js';
+import { stopProcess } from './process.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -171,14 +172,8 @@ export class Gobgpd {
   }
 
   /** Kills the process (SIGKILL by default: a crash) and waits for its exit. */
-  async kill(sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(sig);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+  kill(sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    return stopProcess(this.proc, sig);
   }
 
   async stop(): Promise<void> {

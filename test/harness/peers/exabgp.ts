@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../wait.js';
+import { stopProcess } from '../process.js';
 
 export const EXABGP_BIN = '/usr/sbin/exabgp';
 
@@ -128,14 +129,8 @@ export class Exabgp {
     await this.launch();
   }
 
-  private async kill(sig: NodeJS.Signals): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(sig);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+  private kill(sig: NodeJS.Signals): Promise<void> {
+    return stopProcess(this.proc, sig);
   }
 
   async stop(): Promise<void> {

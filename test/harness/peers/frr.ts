@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from '../wait.js';
+import { stopProcess } from '../process.js';
 
 const run = promisify(execFile);
 export const BGPD_BIN = '/usr/lib/frr/bgpd';
@@ -100,14 +101,8 @@ export class Frr {
     await this.launch();
   }
 
-  private async kill(sig: NodeJS.Signals): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(sig);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+  private kill(sig: NodeJS.Signals): Promise<void> {
+    return stopProcess(this.proc, sig);
   }
 
   async stop(): Promise<void> {
