@@ -20,6 +20,7 @@ const project = 'vipcast-deploy-test';
 const VIP = '198.51.100.10/32';
 const env = { ...process.env, DOCKER_HOST, COMPOSE_PROJECT_NAME: project, COMPOSE_INTERACTIVE_NO_CLI: '1' };
 const reason = await engineUnavailable(['podman', 'docker-compose']);
+if (reason !== undefined) console.warn(`compose.test.ts: skipped: ${reason}`);
 
 async function compose(...args: string[]): Promise<string> {
   const { stdout } = await run('docker-compose', ['-f', join(repo, 'docker-compose.yml'), '-p', project, ...args], {

@@ -18,6 +18,7 @@ import { findKustomize } from './lib/kustomize.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const reason = await engineUnavailable(['podman']);
+if (reason !== undefined) console.warn(`images.test.ts: skipped: ${reason}`);
 const prefix = `vipcast-images-test-${process.pid}`;
 const started: string[] = [];
 let work = '';

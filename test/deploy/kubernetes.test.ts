@@ -24,6 +24,7 @@ const overlays = readdirSync(join(root, 'overlays')).sort();
 const kustomizations = ['base', ...overlays.map((o) => `overlays/${o}`)];
 const kustomize = findKustomize();
 const reason = 'reason' in kustomize ? kustomize.reason : undefined;
+if (reason !== undefined) console.warn(`kubernetes.test.ts: skipped: ${reason}`);
 
 const rendered = new Map<string, string>();
 /** Fresh objects each call (tests mutate them), one kustomize run per kustomization. */

@@ -23,6 +23,7 @@ function nixAvailable(): string | undefined {
   }
 }
 const reason = nixAvailable();
+if (reason !== undefined) console.warn(`nix.test.ts: skipped: ${reason}`);
 
 function nixFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
