@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { HttpBackend } from './lib/backend.js';
 import { benchDir, healthcheckProcess, startExabgp } from './lib/exabgp.js';
 import { peakRssMiB, processTree, stopDaemon, tail, treeCpuSeconds, treeRssMiB, type Daemon } from './lib/proc.js';
-import { Router, freePort, loopbackAddress, watchCount } from './lib/router.js';
+import { Router, loopbackAddress, watchCount } from './lib/router.js';
 import { startVipcast, vipcastMissing } from './lib/vipcast.js';
 import { hostPrefixes } from './lib/rawbgp.js';
 import { sleep } from '../test/harness/wait.js';
@@ -28,6 +28,7 @@ export interface CapacityResult {
 
 const LOCAL_AS = 65001;
 const PROTO = 'subject';
+const BACKEND_BASE_PORT = 20_000;
 
 interface Started {
   daemon: Daemon;
@@ -43,9 +44,9 @@ export async function measureCapacity(subject: CapacitySubject, n: number, windo
   const dir = await benchDir('capacity');
   const localAddress = loopbackAddress();
   const router = await Router.start([{ name: PROTO, address: localAddress, as: LOCAL_AS, traceRoutes: false }]);
-  // Ports for N servers: a block above a free port (bounded retries are the OS's job: a taken
-  // port makes the backend exit with a clear error).
-  const backend = new HttpBackend('127.0.0.1', await freePort('127.0.0.1'), n, join(dir, 'backend.log'));
+  // N servers on a loopback address of their own, on ports below the ephemeral range: on
+  // 127.0.0.1 a block of 1,000 ports next to a free one collides with other programs' sockets.
+  const backend = new HttpBackend(loopbackAddress(), BACKEND_BASE_PORT, n, join(dir, 'backend.log'));
   let started: Started | undefined;
   try {
     await backend.start();

@@ -108,8 +108,12 @@ export async function measureFailover(subject: FailoverSubject, opts: FailoverOp
 }
 
 async function oneTrial(router: Router, backend: HttpBackend, opts: FailoverOptions): Promise<Trial> {
-  // A random phase relative to the subject's check schedule (unknown to us by design).
-  await sleep(Math.random() * opts.intervalMs);
+  // First let the service be stable: vipcast holds event-driven re-checks for fast_interval
+  // after a transition (flap damping, issue 7), and the route has just come back from the
+  // previous trial. (fast_interval = interval in every config here; +250 ms for the up
+  // transition to precede BIRD's route by a little.) Then a random phase relative to the
+  // subject's check schedule, which is unknown to us by design.
+  await sleep(opts.intervalMs + 250 + Math.random() * opts.intervalMs);
   const mark = await router.logMark();
   const before = performance.timeOrigin + performance.now();
   backend.signal(opts.mode === 'kill' ? 'SIGKILL' : 'SIGSTOP');
