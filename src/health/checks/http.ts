@@ -1,46 +1,50 @@
 /**
- * http/https check with node:http(s) and a shared keep-alive agent per origin: status within
- * the expected ranges, optional body substring, custom method and headers, optional
- * tls_skip_verify. Only the first 64 KiB of the body are kept (the rest is drained so the
- * socket can be reused).
+ * http/https check over a shared keep-alive connection pool per origin (http-client.ts):
+ * status within the expected ranges, optional body substring, custom method and headers,
+ * optional tls_skip_verify. Only the first 64 KiB of the body are kept (the rest is read and
+ * dropped so the connection can be reused). The request is serialised once, here: every run
+ * writes the same bytes.
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { HttpAgents } from '../passive/http-agents.js';
 import type { HttpCheckSpec } from '../types.js';
+import type { HttpOrigin, HttpResponse, PreparedRequest } from './http-client.js';
 import { connectCode, down, errorCode, errorMessage, ok, type Checker, type Outcome, type PassiveListener } from './types.js';
 
 const BODY_LIMIT = 64 * 1024;
-
-interface Response {
-  status: number;
-  body: string;
-  keepAlive: boolean;
-  socket: import('node:net').Socket;
-}
 
 export class HttpChecker implements Checker {
   readonly spec: HttpCheckSpec;
   readonly #url: URL;
   readonly #agents: HttpAgents;
-  readonly #agent: http.Agent;
+  readonly #origin: HttpOrigin;
+  /** The serialised request, or why it cannot be sent (reported on every run, as node:http did). */
+  readonly #request: PreparedRequest | string;
+  readonly #okReasons = new Map<number, Outcome>();
 
   constructor(spec: HttpCheckSpec, agents: HttpAgents) {
     this.spec = spec;
     this.#url = new URL(spec.url);
     this.#agents = agents;
-    this.#agent = agents.acquire(this.#url, spec.tlsSkipVerify);
+    this.#origin = agents.acquire(this.#url, spec.tlsSkipVerify);
+    this.#request = prepare(spec, this.#url);
   }
 
   async run(signal: AbortSignal): Promise<Outcome> {
-    let res: Response;
+    if (typeof this.#request === 'string') return down('HTTP_ERROR', `http ${this.#request}`);
+    if (signal.aborted) return this.#aborted();
+    const { response, cancel } = this.#origin.request(this.#request);
+    const onAbort = (): void => cancel(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    let res: HttpResponse;
     try {
-      res = await this.#requestWithRetry(signal);
+      res = await response;
     } catch (err) {
-      if (signal.aborted) return down('TIMEOUT', `http ${this.spec.method} ${this.spec.url} aborted`);
+      if (signal.aborted) return this.#aborted();
       const code = errorCode(err);
       const cls = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? connectCode(err) : 'HTTP_ERROR';
       return down(cls, `http ${errorMessage(err)}`);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
     return this.#judge(res);
   }
@@ -49,70 +53,48 @@ export class HttpChecker implements Checker {
     return this.#agents.subscribe(this.#url, this.spec.tlsSkipVerify, listener);
   }
 
-  /** Give the shared agent back (the engine calls this when the check is removed). */
+  /** Give the shared pool back (the engine calls this when the check is removed). */
   dispose(): void {
     this.#agents.release(this.#url, this.spec.tlsSkipVerify);
   }
 
-  #judge(res: Response): Outcome {
+  #aborted(): Outcome {
+    return down('TIMEOUT', `http ${this.spec.method} ${this.spec.url} aborted`);
+  }
+
+  #judge(res: HttpResponse): Outcome {
     const inRange = this.spec.expectStatus.some(([lo, hi]) => res.status >= lo && res.status <= hi);
     if (!inRange) return down('HTTP_STATUS', `http status ${res.status} not in ${formatRanges(this.spec.expectStatus)}`);
     if (this.spec.bodyContains !== undefined && !res.body.includes(this.spec.bodyContains)) {
       return down('HTTP_BODY', `http body does not contain ${JSON.stringify(this.spec.bodyContains)}`);
     }
     if (res.keepAlive) this.#agents.observe(this.#url, this.spec.tlsSkipVerify, res.socket);
-    return ok(`http status ${res.status}`);
-  }
-
-  /**
-   * A keep-alive socket can be closed by the server just as we reuse it; Node then fails the
-   * request with ECONNRESET. That says nothing about the server's health, so retry once on a
-   * fresh connection (what Node's documentation recommends for idempotent requests).
-   */
-  async #requestWithRetry(signal: AbortSignal): Promise<Response> {
-    try {
-      return await this.#request(signal);
-    } catch (err) {
-      if (!signal.aborted && (err as { reusedSocket?: boolean }).reusedSocket === true && errorCode(err) === 'ECONNRESET') {
-        return this.#request(signal);
-      }
-      throw err;
+    // Outcomes are read-only once made: one per status, not one per run.
+    let outcome = this.#okReasons.get(res.status);
+    if (!outcome) {
+      outcome = ok(`http status ${res.status}`);
+      this.#okReasons.set(res.status, outcome);
     }
+    return outcome;
   }
+}
 
-  #request(signal: AbortSignal): Promise<Response> {
-    const mod = this.#url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(this.#url, { method: this.spec.method, headers: this.spec.headers, agent: this.#agent, signal, rejectUnauthorized: !this.spec.tlsSkipVerify });
-      req.once('error', (err: Error & { reusedSocket?: boolean }) => {
-        err.reusedSocket = req.reusedSocket;
-        reject(err);
-      });
-      req.once('response', (res) => {
-        // Taken now: once the response ends, a keep-alive socket is detached from it.
-        const socket = res.socket;
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        res.on('data', (chunk: Buffer) => {
-          if (kept < BODY_LIMIT) {
-            chunks.push(chunk);
-            kept += chunk.length;
-          }
-        });
-        res.once('error', reject);
-        res.once('end', () => {
-          const connection = String(res.headers.connection ?? '').toLowerCase();
-          resolve({
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8'),
-            keepAlive: res.httpVersion === '1.1' && connection !== 'close',
-            socket,
-          });
-        });
-      });
-      req.end();
-    });
+/**
+ * The request line and headers as bytes. Host comes from the URL (default port omitted)
+ * unless configured; keep-alive is explicit. Header names and values must not contain CR, LF
+ * or NUL (RFC 9110 §5.5): such a spec is reported down with the reason, never sent.
+ */
+function prepare(spec: HttpCheckSpec, url: URL): PreparedRequest | string {
+  const lines = [`${spec.method} ${url.pathname}${url.search} HTTP/1.1`];
+  const names = new Set(Object.keys(spec.headers).map((n) => n.toLowerCase()));
+  if (!names.has('host')) lines.push(`Host: ${url.host}`);
+  for (const [name, value] of Object.entries(spec.headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `invalid header name ${JSON.stringify(name)}`;
+    if (/[\r\n\0]/.test(value)) return `invalid character in header ${JSON.stringify(name)}`;
+    lines.push(`${name}: ${value}`);
   }
+  if (!names.has('connection')) lines.push('Connection: keep-alive');
+  return { bytes: Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head: spec.method === 'HEAD', bodyLimit: spec.bodyContains === undefined ? 0 : BODY_LIMIT };
 }
 
 function formatRanges(ranges: Array<[number, number]>): string {

@@ -1,23 +1,23 @@
 /**
- * Keep-alive agents for http(s) checks, one per origin (and TLS mode), shared by every VIP
- * checking that origin, and the passive detector built on their sockets (issue 7).
+ * Keep-alive connection pools for http(s) checks (checks/http-client.ts), one per origin (and
+ * TLS mode), shared by every VIP checking that origin, and the passive detector built on their
+ * sockets (issue 7).
  *
  * Reusing the keep-alive socket saves a handshake per check and gives us a connection the kernel
  * closes the moment the server process dies. After a passing response on a keep-alive socket,
- * the socket is observed: a FIN ('end') or a reset ('error') while it sits idle in the agent
+ * the socket is observed: a FIN ('end') or a reset ('error') while it sits idle in the pool
  * fires the origin's listeners. Our own destroy() emits only 'close', so it never fires.
  * Servers that close idle keep-alive connections (Node's default is 5 s) cause one extra
  * check that passes; the runner rate-limits passive runs to one per fast_interval per check.
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger.js';
+import { HttpOrigin } from '../checks/http-client.js';
 import type { PassiveListener } from '../checks/types.js';
 import { TargetSignal } from './signal.js';
 
 interface Origin {
-  agent: http.Agent;
+  pool: HttpOrigin;
   signal: TargetSignal;
   refs: number;
 }
@@ -35,8 +35,8 @@ export class HttpAgents {
     return `${url.protocol}//${url.host}${url.protocol === 'https:' ? `|skip=${tlsSkipVerify}` : ''}`;
   }
 
-  /** The shared agent for an origin; call release() with the same key when the check goes away. */
-  acquire(url: URL, tlsSkipVerify: boolean): http.Agent {
+  /** The shared pool for an origin; call release() with the same key when the check goes away. */
+  acquire(url: URL, tlsSkipVerify: boolean): HttpOrigin {
     const key = HttpAgents.key(url, tlsSkipVerify);
     let origin = this.#origins.get(key);
     if (!origin) {
@@ -45,13 +45,15 @@ export class HttpAgents {
       // run at once when many VIPs check one origin in the same instant (with a single socket,
       // 50 VIPs per origin queued past their timeouts). Free sockets never time out on our side
       // (the server decides), so an idle close is always the peer's doing.
-      const options = { keepAlive: true, maxSockets: 4, maxFreeSockets: 4, scheduling: 'lifo' as const };
-      const agent = url.protocol === 'https:' ? new https.Agent({ ...options, rejectUnauthorized: !tlsSkipVerify }) : new http.Agent(options);
-      origin = { agent, signal: new TargetSignal(`http:${key}`, this.#logger), refs: 0 };
+      const tls = url.protocol === 'https:';
+      const port = url.port === '' ? (tls ? 443 : 80) : Number(url.port);
+      const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      const pool = new HttpOrigin({ tls, host, port, rejectUnauthorized: !tlsSkipVerify, maxSockets: 4 });
+      origin = { pool, signal: new TargetSignal(`http:${key}`, this.#logger), refs: 0 };
       this.#origins.set(key, origin);
     }
     origin.refs++;
-    return origin.agent;
+    return origin.pool;
   }
 
   release(url: URL, tlsSkipVerify: boolean): void {
@@ -61,7 +63,7 @@ export class HttpAgents {
     origin.refs--;
     if (origin.refs <= 0) {
       origin.signal.disarm();
-      origin.agent.destroy();
+      origin.pool.destroy();
       this.#origins.delete(key);
     }
   }
@@ -81,14 +83,14 @@ export class HttpAgents {
     this.#observed.add(socket);
     const signal = origin.signal;
     socket.once('end', () => signal.fire('http keep-alive connection closed by peer'));
-    // The agent has its own error listener on free sockets; ours only reports.
+    // The pool has its own error listener; ours only reports.
     socket.on('error', (err: NodeJS.ErrnoException) => signal.fire(`http keep-alive connection ${err.code ?? err.message}`));
   }
 
   close(): void {
     for (const origin of this.#origins.values()) {
       origin.signal.disarm();
-      origin.agent.destroy();
+      origin.pool.destroy();
     }
     this.#origins.clear();
   }

@@ -1,0 +1,219 @@
+/**
+ * A minimal keep-alive HTTP/1.1 client for health checks: one small pool of connections per
+ * origin (at most `maxSockets`, idle ones reused last-in first-out), a request serialised once
+ * per check (a Buffer written as is), and the response read by ResponseParser. It replaces
+ * node:http's Agent + ClientRequest, whose per-request machinery (two streams, header
+ * objects, abort-signal plumbing, agent bookkeeping) was most of a check's CPU; see
+ * docs/perf-health.md for the measurements.
+ *
+ * Behaviour kept from the node:http version: a request that fails on a reused keep-alive
+ * connection before any response byte arrived is retried once on a fresh connection (the
+ * server may close an idle connection just as we reuse it); errors are Node's socket errors
+ * (ECONNREFUSED, ECONNRESET, TLS certificate errors) so the checker classifies them as before.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { ResponseParser, type ParsedResponse } from './http-parse.js';
+
+export interface OriginOptions {
+  tls: boolean;
+  /** Host to connect to, without IPv6 brackets. */
+  host: string;
+  port: number;
+  rejectUnauthorized: boolean;
+  maxSockets: number;
+}
+
+/** One request, serialised once and reused for every run of a check. */
+export interface PreparedRequest {
+  bytes: Buffer;
+  head: boolean;
+  bodyLimit: number;
+}
+
+export interface HttpResponse extends ParsedResponse {
+  socket: net.Socket;
+}
+
+interface Exchange {
+  req: PreparedRequest;
+  resolve: (r: HttpResponse) => void;
+  reject: (err: Error) => void;
+  retried: boolean;
+  done: boolean;
+  /** The connection carrying it, while it does. */
+  conn: Conn | undefined;
+}
+
+class Conn {
+  readonly socket: net.Socket;
+  exchange: Exchange | undefined;
+  parser: ResponseParser | undefined;
+  requests = 0;
+  closed = false;
+
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+  }
+}
+
+/** Errors of a reused connection the server had already closed (before any response byte). */
+const RETRYABLE = new Set(['ECONNRESET', 'EPIPE']);
+
+export function hangUp(): Error {
+  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+}
+
+export class HttpOrigin {
+  readonly #opts: OriginOptions;
+  readonly #idle: Conn[] = [];
+  readonly #waiting: Exchange[] = [];
+  #open = 0;
+  #destroyed = false;
+
+  constructor(opts: OriginOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Send `req` and resolve with the response. The returned `cancel` (for the check's timeout)
+   * destroys the connection in use, or drops the request from the queue, and rejects.
+   */
+  request(req: PreparedRequest): { response: Promise<HttpResponse>; cancel: (err: Error) => void } {
+    let exchange!: Exchange;
+    const response = new Promise<HttpResponse>((resolve, reject) => {
+      exchange = { req, resolve, reject, retried: false, done: false, conn: undefined };
+    });
+    this.#dispatch(exchange, false);
+    return { response, cancel: (err) => this.#cancel(exchange, err) };
+  }
+
+  /** Open connections (idle and busy), for tests. */
+  get size(): number {
+    return this.#open;
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    for (const ex of this.#waiting.splice(0)) this.#fail(ex, hangUp());
+    for (const conn of this.#idle.splice(0)) conn.socket.destroy();
+  }
+
+  #dispatch(ex: Exchange, fresh: boolean): void {
+    if (this.#destroyed) return this.#fail(ex, hangUp());
+    if (!fresh) {
+      const idle = this.#idle.pop();
+      if (idle) return this.#send(idle, ex);
+    }
+    if (this.#open < this.#opts.maxSockets) return this.#send(this.#connect(), ex);
+    if (fresh && this.#idle.length > 0) return this.#send(this.#idle.pop()!, ex);
+    this.#waiting.push(ex);
+  }
+
+  #send(conn: Conn, ex: Exchange): void {
+    conn.exchange = ex;
+    ex.conn = conn;
+    conn.parser = new ResponseParser(ex.req.head, ex.req.bodyLimit);
+    conn.requests++;
+    // Written before 'connect' on a new socket: net buffers it until the connection is up.
+    conn.socket.write(ex.req.bytes);
+  }
+
+  #connect(): Conn {
+    const { host, port } = this.#opts;
+    const socket = this.#opts.tls
+      ? tls.connect({ host, port, rejectUnauthorized: this.#opts.rejectUnauthorized, ...(net.isIP(host) ? {} : { servername: host }) })
+      : net.connect({ host, port });
+    socket.setNoDelay(true);
+    const conn = new Conn(socket);
+    this.#open++;
+    socket.on('data', (data: Buffer) => this.#onData(conn, data));
+    socket.on('end', () => this.#onClose(conn, undefined));
+    socket.on('error', (err: Error) => this.#onClose(conn, err));
+    socket.on('close', () => this.#onClose(conn, undefined));
+    return conn;
+  }
+
+  #onData(conn: Conn, data: Buffer): void {
+    const ex = conn.exchange;
+    if (!ex || !conn.parser) {
+      // Bytes nobody asked for: the connection's framing is lost.
+      conn.socket.destroy();
+      return;
+    }
+    let res: ParsedResponse | undefined;
+    try {
+      res = conn.parser.push(data);
+    } catch (err) {
+      conn.socket.destroy();
+      this.#onClose(conn, err as Error);
+      return;
+    }
+    if (res) this.#complete(conn, ex, res);
+  }
+
+  #complete(conn: Conn, ex: Exchange, res: ParsedResponse): void {
+    conn.exchange = undefined;
+    ex.conn = undefined;
+    conn.parser = undefined;
+    if (!ex.done) {
+      ex.done = true;
+      ex.resolve({ ...res, socket: conn.socket });
+    }
+    if (!res.keepAlive || this.#destroyed) {
+      conn.socket.destroy();
+      this.#onClose(conn, undefined);
+      return;
+    }
+    const next = this.#waiting.shift();
+    if (next) this.#send(conn, next);
+    else this.#idle.push(conn);
+  }
+
+  #onClose(conn: Conn, err: Error | undefined): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    this.#open--;
+    if (!conn.socket.destroyed) conn.socket.destroy();
+    const i = this.#idle.indexOf(conn);
+    if (i >= 0) this.#idle.splice(i, 1);
+    const ex = conn.exchange;
+    const parser = conn.parser;
+    conn.exchange = undefined;
+    conn.parser = undefined;
+    if (ex) ex.conn = undefined;
+    if (ex && !ex.done) {
+      const res = err ? undefined : parser?.end();
+      if (res) {
+        ex.done = true;
+        ex.resolve({ ...res, socket: conn.socket });
+      } else if (conn.requests > 1 && !ex.retried && !parser?.started && (err === undefined || RETRYABLE.has((err as NodeJS.ErrnoException).code ?? ''))) {
+        // The server closed an idle keep-alive connection just as we reused it.
+        ex.retried = true;
+        this.#dispatch(ex, true);
+        return;
+      } else {
+        this.#fail(ex, err ?? hangUp());
+      }
+    }
+    // A slot is free: start a queued request on a new connection.
+    const next = this.#waiting.shift();
+    if (next) this.#dispatch(next, false);
+  }
+
+  #cancel(ex: Exchange, err: Error): void {
+    if (ex.done) return;
+    const w = this.#waiting.indexOf(ex);
+    if (w >= 0) this.#waiting.splice(w, 1);
+    // Fail first, then close the connection carrying it (in an unknown state now): its
+    // 'close' then finds the exchange done and only frees the slot.
+    this.#fail(ex, err);
+    ex.conn?.socket.destroy();
+  }
+
+  #fail(ex: Exchange, err: Error): void {
+    if (ex.done) return;
+    ex.done = true;
+    ex.reject(err);
+  }
+}
