@@ -55,7 +55,9 @@ in
         bgp = {
           local_as = 65001;
           router_id = "192.168.1.2";
-          neighbors = [ { address = "192.168.1.1"; remote_as = 65000; description = "router"; } ];
+          # local_address set: vipcast (at the time of writing) re-creates a GoBGP neighbor whose
+          # local_address it left unset once gobgpd reports the address it chose.
+          neighbors = [ { address = "192.168.1.1"; remote_as = 65000; local_address = "192.168.1.2"; description = "router"; } ];
         };
         health = { interval = "1s"; fast_interval = "250ms"; timeout = "500ms"; };
         vips = [

@@ -45,7 +45,7 @@ const vmSettings = `{
     local_as = 65001;
     router_id = "192.168.1.2";
     gobgp_address = "127.0.0.1:50051";
-    neighbors = [ { address = "192.168.1.1"; remote_as = 65000; description = "router"; password_file = null; } ];
+    neighbors = [ { address = "192.168.1.1"; remote_as = 65000; local_address = "192.168.1.2"; description = "router"; password_file = null; } ];
   };
   health = { interval = "1s"; fast_interval = "250ms"; timeout = "500ms"; };
   vips = [ {
