@@ -17,6 +17,7 @@
 import type { VipConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { CheckPools, checkerFactory, type CheckerFactory } from './checks/index.js';
+import { CoarseTimers } from './coarse-timers.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { VipRunner } from './runner.js';
 import type { CheckResult, VipHealth } from './types.js';
@@ -32,11 +33,21 @@ export interface HealthEngineOptions {
   random?: () => number;
   /** Replaces the real checkers (tests: scripted or never-settling checks). */
   createChecker?: CheckerFactory;
+  /**
+   * Periodic rounds start on a grid of this many ms (rounded up, never early; see
+   * coarse-timers.ts). Default DEFAULT_ROUND_QUANTUM_MS with the system clock, 0 (exact) with
+   * an injected clock, so fake-clock tests keep exact timings unless they ask for it.
+   */
+  roundQuantumMs?: number;
 }
+
+/** Small next to any interval (100 ms at least), large enough to start ~10 checks per wake-up at 1,000 VIPs/s. */
+export const DEFAULT_ROUND_QUANTUM_MS = 10;
 
 export class HealthEngine {
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #roundTimers: Clock;
   readonly #pools: CheckPools;
   readonly #createChecker: CheckerFactory;
   readonly #random: () => number;
@@ -54,6 +65,8 @@ export class HealthEngine {
     this.#vips = vips;
     this.#logger = opts.logger;
     this.#clock = opts.clock ?? systemClock;
+    const quantum = opts.roundQuantumMs ?? (opts.clock ? 0 : DEFAULT_ROUND_QUANTUM_MS);
+    this.#roundTimers = quantum > 0 ? new CoarseTimers(this.#clock, quantum) : this.#clock;
     this.#pools = new CheckPools(this.#logger, this.#clock);
     this.#createChecker = opts.createChecker ?? checkerFactory(this.#pools);
     this.#random = opts.random ?? Math.random;
@@ -125,6 +138,7 @@ export class HealthEngine {
   #add(vip: VipConfig): void {
     const runner = new VipRunner(vip, {
       clock: this.#clock,
+      roundTimers: this.#roundTimers,
       logger: this.#logger,
       random: this.#random,
       createChecker: this.#createChecker,

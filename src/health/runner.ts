@@ -48,6 +48,8 @@ export const PASSIVE_SETTLE_MS = 10;
 
 export interface RunnerDeps {
   clock: Clock;
+  /** Timers for periodic rounds: the clock itself, or CoarseTimers over it (see coarse-timers.ts). */
+  roundTimers?: Clock;
   logger: Logger;
   random: () => number;
   createChecker: CheckerFactory;
@@ -75,6 +77,8 @@ export class VipRunner {
   /** The detector that started the current streak (or 'initial' before the first settle). */
   #chain: Detector = 'initial';
   #timer: TimerHandle | undefined;
+  /** Which timers #timer belongs to (periodic rounds may use coarse ones). */
+  #timerClock: Clock;
   #timerKind: 'round' | 'passive' = 'round';
   #dueAt = 0;
   #round: Promise<void> | undefined;
@@ -88,6 +92,7 @@ export class VipRunner {
     this.#vip = vip;
     this.#deps = deps;
     this.#since = deps.clock.now();
+    this.#timerClock = deps.clock;
     this.#slots = vip.checks.map((spec) => ({ spec, checker: deps.createChecker(spec, this.#timeoutOf(spec)), lastPassiveAt: Number.NEGATIVE_INFINITY }));
   }
 
@@ -167,11 +172,12 @@ export class VipRunner {
     const delay = Math.max(0, delayMs);
     this.#timerKind = kind;
     this.#dueAt = this.#deps.clock.now() + delay;
-    this.#timer = this.#deps.clock.setTimeout(() => this.#fire(), delay);
+    this.#timerClock = kind === 'round' ? (this.#deps.roundTimers ?? this.#deps.clock) : this.#deps.clock;
+    this.#timer = this.#timerClock.setTimeout(() => this.#fire(), delay);
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#timerClock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
