@@ -57,7 +57,9 @@ export function peerDiffers(have: ApiPeer, want: ApiPeer): string | undefined {
     ['description', have.conf?.description ?? '', want.conf?.description ?? ''],
     ['ebgp_multihop', have.ebgp_multihop?.enabled ? (have.ebgp_multihop.multihop_ttl ?? 0) : 0, want.ebgp_multihop?.enabled ? want.ebgp_multihop.multihop_ttl : 0],
     ['hold_time', have.timers?.config?.hold_time ?? 0, want.timers?.config?.hold_time ?? 0],
-    ['local_address', normAddr(have.transport?.local_address), normAddr(want.transport?.local_address)],
+    // Without a configured local address gobgpd reports the one the kernel picked for the
+    // session; that is not a difference (comparing it re-created the peer on every resync).
+    ['local_address', normAddr(want.transport?.local_address) ? normAddr(have.transport?.local_address) : '', normAddr(want.transport?.local_address)],
     ['remote_port', have.transport?.remote_port || 179, want.transport?.remote_port || 179],
     ['passive_mode', !!have.transport?.passive_mode, !!want.transport?.passive_mode],
     ['families', famKey(have), famKey(want)],

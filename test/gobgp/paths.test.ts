@@ -138,6 +138,14 @@ describe('neighbors', () => {
     expect(peerDiffers(have, neighborToPeer({ ...spec, holdTimeSec: 30 }, undefined))).toMatch(/hold_time: 9 -> 30/);
     expect(peerDiffers(have, neighborToPeer({ ...spec, families: ['ipv4', 'ipv6'] }, undefined))).toMatch(/families/);
   });
+
+  it('a local address the daemon picked is not a difference when none is configured', () => {
+    const want = neighborToPeer({ ...spec, localAddress: undefined }, undefined);
+    const have = { ...want, transport: { ...want.transport, local_address: '10.0.0.7' } };
+    expect(peerDiffers(have, want)).toBeUndefined();
+    // A configured one still is.
+    expect(peerDiffers(have, neighborToPeer(spec, undefined))).toMatch(/local_address: 10.0.0.7 -> 10.0.0.1/);
+  });
 });
 
 describe('PeerTracker', () => {
