@@ -11,7 +11,7 @@ import { Bird } from '../../harness/bird.js';
 import { Gobgpd, type GobgpBinary } from '../../harness/gobgpd.js';
 import { freePort, loopbackAddress } from '../../harness/net.js';
 import { VipcastProcess } from '../../harness/vipcast.js';
-import { waitFor } from '../../harness/wait.js';
+import { sleep, waitFor } from '../../harness/wait.js';
 import { birdBgpConfig, birdStats, CALM_HEALTH, TcpTarget, tempDir, waitAdmin, waitRoute, writeText } from './fixture.js';
 
 export interface GobgpRigOptions {
@@ -68,13 +68,22 @@ export class GobgpRig {
     this.dir = await tempDir(o.tag);
     this.target = await TcpTarget.create();
     this.other = await TcpTarget.create();
-    this.birdPort = await freePort(this.birdAddr);
-    this.bird = await Bird.start({
-      routerId: o.routerId,
-      config:
-        'protocol static st4 { ipv4; route 198.18.0.0/15 via "lo"; }\n' +
-        birdBgpConfig(this.birdAddr, this.birdPort, [{ name: 'vc', neighbor: this.gobgpAddr, neighborAs: 65001, holdTimeSec: o.holdSec ?? 9 }]),
-    });
+    // Seen twice in ~15 starts on the loaded shared box: BIRD's passive protocol came up "down,
+    // Error: No listening socket" and stayed so (it does not retry the bind). Cause not found (a
+    // port taken between freePort() and BIRD's bind is the likely one); a new port fixes it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      this.birdPort = await freePort(this.birdAddr);
+      this.bird = await Bird.start({
+        routerId: o.routerId,
+        config:
+          'protocol static st4 { ipv4; route 198.18.0.0/15 via "lo"; }\n' +
+          birdBgpConfig(this.birdAddr, this.birdPort, [{ name: 'vc', neighbor: this.gobgpAddr, neighborAs: 65001, holdTimeSec: o.holdSec ?? 9 }]),
+      });
+      await sleep(300);
+      if (!(await this.bird.birdc('show protocols all vc')).includes('No listening socket')) break;
+      console.warn(`[faults] BIRD on ${this.birdAddr}:${this.birdPort}: no listening socket; retrying with another port`);
+      await this.bird.stop();
+    }
     this.gobgpd = await Gobgpd.start({ binary: o.binary });
     this.listenPort = await freePort(this.gobgpAddr);
     this.adminPort = await freePort();
