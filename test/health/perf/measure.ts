@@ -14,7 +14,7 @@
  *
  * Not a test: build and run with test/health/perf/run.sh (tsc to a temp dir, then node).
  * Options: --vips N --targets N (distinct ports, default = vips) --window S --warmup S
- *          --passive on|off --metrics on|off --profile FILE (V8 CPU profile of the window only)
+ *          --passive on|off --metrics on|off --type http|tcp --profile FILE (V8 CPU profile of the window only)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ interface Options {
   warmupS: number;
   passive: boolean;
   metrics: boolean;
+  type: 'http' | 'tcp';
   profile?: string;
 }
 
@@ -51,6 +52,7 @@ function parseArgs(argv: string[]): Options {
     warmupS: Number(get('warmup') ?? 5),
     passive: (get('passive') ?? 'on') === 'on',
     metrics: (get('metrics') ?? 'on') === 'on',
+    type: get('type') === 'tcp' ? 'tcp' : 'http',
     ...(get('profile') ? { profile: get('profile') } : {}),
   };
 }
@@ -76,6 +78,10 @@ function vipConfig(i: number, check: CheckSpec): VipConfig {
 function httpCheck(port: number, passive: boolean): CheckSpec {
   const url = `http://127.0.0.1:${port}/`;
   return { type: 'http', label: `http:${url}`, url, method: 'GET', expectStatus: [[200, 299]], headers: {}, tlsSkipVerify: false, passive };
+}
+
+function tcpCheck(port: number, passive: boolean): CheckSpec {
+  return { type: 'tcp', label: `tcp:127.0.0.1:${port}`, host: '127.0.0.1', port, passive };
 }
 
 function vmHwmMiB(): number {
@@ -122,7 +128,8 @@ async function main(): Promise<void> {
     metrics.checkDuration.observe({ vip, check }, r.durationMs / 1000);
     if (!r.ok) metrics.checkFailures.inc({ vip, check });
   };
-  const vips = Array.from({ length: opts.vips }, (_, i) => vipConfig(i, httpCheck(servers.ports[i % opts.targets]!, opts.passive)));
+  const check = opts.type === 'tcp' ? tcpCheck : httpCheck;
+  const vips = Array.from({ length: opts.vips }, (_, i) => vipConfig(i, check(servers.ports[i % opts.targets]!, opts.passive)));
   const engine = new HealthEngine(vips, { logger: createLogger({ level: 'warn', format: 'json' }), onCheckResult });
   const t00 = Date.now();
   engine.start();
@@ -153,6 +160,7 @@ async function main(): Promise<void> {
     }
     const cpuMs = (cpu.user + cpu.system) / 1_000;
     const result = {
+      type: opts.type,
       vips: opts.vips,
       targets: opts.targets,
       passive: opts.passive,
