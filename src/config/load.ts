@@ -21,6 +21,7 @@ import { adminSection, logSection, rootKeys, shutdownSection } from './schema/se
 import { vipsSchema } from './schema/vips.js';
 import { configWarnings } from './warnings.js';
 import type { ConfigIssue, VipConfig, VipcastConfig } from './types.js';
+import type { Env } from './env.js';
 
 export interface LoadedConfig {
   config: VipcastConfig;
@@ -29,12 +30,13 @@ export interface LoadedConfig {
 }
 
 /** Parses config text; `fileName` is used in messages and to resolve relative paths. Throws ConfigError. */
-export function parseConfig(text: string, fileName: string): VipcastConfig {
-  return parseConfigWithWarnings(text, fileName).config;
+export function parseConfig(text: string, fileName: string, env: Env = process.env): VipcastConfig {
+  return parseConfigWithWarnings(text, fileName, env).config;
 }
 
-export function parseConfigWithWarnings(text: string, fileName: string): LoadedConfig {
-  const read = readYaml(text, fileName);
+/** `env` resolves `${NAME}` references in values (src/config/env.ts). */
+export function parseConfigWithWarnings(text: string, fileName: string, env: Env = process.env): LoadedConfig {
+  const read = readYaml(text, fileName, env);
   if (!read.ok) throw new ConfigError(read.issues);
   const { source } = read;
   const raw = source.value as Record<string, unknown>;

@@ -6,6 +6,7 @@
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, YAMLMap } from 'yaml';
 import type { ConfigIssue, ConfigIssueCode } from './types.js';
+import { expandEnv, type Env } from './env.js';
 
 /** Larger files are refused before parsing: a real config is a few KiB; this bounds time and memory. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -35,7 +36,7 @@ export interface YamlSource {
 
 export type SourceResult = { ok: true; source: YamlSource } | { ok: false; issues: ConfigIssue[] };
 
-export function readYaml(text: string, file: string): SourceResult {
+export function readYaml(text: string, file: string, env: Env = process.env): SourceResult {
   const fail = (code: ConfigIssueCode, message: string, line?: number): SourceResult => ({
     ok: false,
     issues: [{ file, line, path: '', code, message }],
@@ -60,6 +61,7 @@ export function readYaml(text: string, file: string): SourceResult {
       message: `YAML: ${e.message}`,
     }));
     syntax.push(...duplicateKeys(doc, file, lineCounter));
+    syntax.push(...expandEnv(doc, file, lineCounter, env));
     if (syntax.length > 0) return { ok: false, issues: syntax.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {

@@ -65,6 +65,7 @@ export type ConfigIssueCode =
   | 'file_unreadable'
   | 'file_too_large'
   | 'yaml_syntax'
+  | 'env_unset'
   | 'not_a_mapping'
   | 'unknown_key'
   | 'required'
