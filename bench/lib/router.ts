@@ -9,6 +9,7 @@
  * same system clock; BIRD's log stamp is taken in the event-loop iteration that removes it).
  */
 import { readFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { Bird } from '../../test/harness/bird.js';
 import { loopbackAddress, freePort } from '../../test/harness/net.js';
 import { sleep } from '../../test/harness/wait.js';
@@ -39,7 +40,23 @@ export class Router {
     readonly port: number,
   ) {}
 
+  /**
+   * A free port can be taken by someone else between freePort() and BIRD's bind (the machine
+   * is shared), and BIRD then runs without its listener. So check that it accepts, and start
+   * over on a fresh address and port if not (3 attempts).
+   */
   static async start(peers: PeerSpec[]): Promise<Router> {
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const router = await Router.startOnce(peers);
+      if (await accepts(router.address, router.port)) return router;
+      lastError = new Error(`BIRD is not accepting on ${router.address}:${router.port} (log: ${(await router.bird.log()).slice(-500)})`);
+      await router.stop();
+    }
+    throw lastError ?? new Error('BIRD did not start');
+  }
+
+  private static async startOnce(peers: PeerSpec[]): Promise<Router> {
     const address = loopbackAddress();
     const port = await freePort(address);
     // BIRD ignores lo (host scope), so the speakers' 127.x next hops stay unresolved: routes are
@@ -136,4 +153,19 @@ export async function watchCount(router: Router, protocol: string, from: number,
     await sleep(intervalMs);
   }
   throw new Error(`${protocol}: ${last} routes in BIRD after ${timeoutMs} ms, expected ${target}`);
+}
+
+/** Whether something accepts TCP connections on host:port (one attempt, 2 s bound). */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host, port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 2_000);
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
 }
