@@ -28,6 +28,7 @@ describe.skipIf(!hasBird() || !hasBuild() || !debian)('vipcast run + GoBGP 3.10 
   let backend: Server | undefined;
   let backendPort: number;
   let vipcast: VipcastProcess;
+  let spawnedAt = 0;
 
   const vipAtBird = async (): Promise<string | undefined> => (await bird.routes('master4', 'vc')).find((r) => r.prefix === VIP)?.detail;
   const vipInGobgp = async (): Promise<boolean> => (await gobgpd.rib('ipv4')).some((p) => p.prefix === VIP);
@@ -50,7 +51,7 @@ protocol bgp vc {
   ipv4 { import all; export none; };
 }`,
     });
-    gobgpd = await Gobgpd.start({ binary: debian! });
+    gobgpd = await Gobgpd.start({ binary: debian!, logLevel: 'debug' });
     backend = await httpBackend('127.0.0.1', backendPort);
     config = join(dir, 'vipcast.yaml');
     await writeFile(
@@ -78,6 +79,7 @@ log: { level: debug }
 `,
     );
     vipcast = new VipcastProcess(['run', '--config', config]);
+    spawnedAt = Date.now();
   });
 
   afterAll(async () => {
@@ -90,6 +92,7 @@ log: { level: debug }
 
   it('configures the bare daemon and the VIP reaches BIRD with its attributes', async () => {
     const detail = await waitFor(vipAtBird, { timeoutMs: 30_000, what: () => `VIP at BIRD via gobgpd (vipcast log: ${vipcast.output.slice(-3000)})` });
+    console.log(`[e2e gobgp 3.10] first route at BIRD ${Date.now() - spawnedAt} ms after vipcast was spawned\n${gobgpd.log}`);
     expect(detail).toContain('BGP.community: (65001,100)');
     expect(detail).toContain('BGP.med: 10');
     expect(detail).toContain('BGP.as_path: 65001 65001');

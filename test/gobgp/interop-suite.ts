@@ -76,6 +76,24 @@ function defineSuite(version: GobgpVersion): void {
     return routes.find((r) => r.prefix === prefix)?.detail;
   }
 
+  /**
+   * Waits for BIRD to report `proto` Established; returns how long it took. On a timeout the
+   * error carries both sides' view (BIRD's protocol and log, `gobgp neighbor`, gobgpd's log), as
+   * a session that does not come up is decided by their FSMs, not by vipcast.
+   */
+  async function birdEstablished(proto: string, d: Gobgpd, timeoutMs = 30_000): Promise<number> {
+    const t0 = Date.now();
+    try {
+      await waitFor(async () => (await br().protocolState(proto)) === 'Established', { timeoutMs, what: `BIRD session ${proto} Established` });
+    } catch (err) {
+      const birdLog = (await br().log().catch(() => '')).split('\n').slice(-40).join('\n');
+      const show = await br().birdc(`show protocols all ${proto}`).catch((e: Error) => e.message);
+      const nb = await d.cli(['neighbor']).catch((e: Error) => e.message);
+      throw new Error(`${(err as Error).message}\n--- birdc show protocols all ${proto}:\n${show}\n--- BIRD log:\n${birdLog}\n--- gobgp neighbor:\n${nb}\n--- gobgpd log:\n${d.log.slice(-6000)}`, { cause: err });
+    }
+    return Date.now() - t0;
+  }
+
   async function ribPrefixes(d: Gobgpd, family: 'ipv4' | 'ipv6'): Promise<string[]> {
     return (await d.rib(family)).map((p) => p.prefix).sort();
   }
@@ -101,7 +119,8 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
           )
           .join('\n'),
       });
-      managed = await Gobgpd.start({ binary });
+      // debug: the FSM's connect attempts ("try to connect") are in the log a failure prints.
+      managed = await Gobgpd.start({ binary, logLevel: 'debug' });
     });
 
     afterAll(async () => {
@@ -135,12 +154,15 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
     it('manage: true configures a bare daemon (global, neighbor) and auto-detects the API', async () => {
       const { logger } = captureLogger();
       main = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger }));
+      const t0 = Date.now();
       await main.start();
+      const startMs = Date.now() - t0;
       expect(main.apiVersion).toBe(version.api);
       expect(main.readiness().ready).toBe(true);
       expect(await gm().cli(['global'])).toMatch(new RegExp(`AS:\\s+${LOCAL_AS}`));
       expect(await gm().cli(['neighbor'])).toContain(birdAddr);
-      await waitFor(async () => (await br().protocolState('vm')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vm Established' });
+      await birdEstablished('vm', gm());
+      console.log(`[gobgp ${version.label}] bare daemon: start() ${startMs} ms, BIRD Established ${Date.now() - t0} ms after start()`);
       await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state === 'established'), {
         timeoutMs: 15_000,
         what: 'peers() to report the BIRD session established',
@@ -292,14 +314,14 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
       await main!.updateNeighbors([]);
       expect(await gm().cli(['neighbor'])).not.toContain(birdAddr);
       await main!.updateNeighbors([managedNeighbor()]);
-      await waitFor(async () => (await br().protocolState('vm')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vm Established again' });
+      await birdEstablished('vm', gm());
     });
 
     it('a neighbor with password_file: TCP-MD5 session with BIRD', async () => {
       const file = join(await mkdtemp(join(tmpdir(), 'vipcast-md5-')), 'bgp-password');
       await writeFile(file, `${MD5_PASSWORD}\n`); // secrets mounted from files often end with a newline
       await main!.updateNeighbors([managedNeighbor(), neighbor(birdMd5Addr, birdMd5Port, md5Addr, { passwordFile: file })]);
-      await waitFor(async () => (await br().protocolState('vp')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vp (TCP-MD5) Established' });
+      await birdEstablished('vp', gm());
       await waitFor(() => birdRoute('master4', 'vp', RICH.prefix), { timeoutMs: 20_000, what: `${RICH.prefix} at BIRD via the MD5 session` });
       await main!.updateNeighbors([managedNeighbor()]);
       await rm(dirname(file), { recursive: true, force: true });
@@ -319,8 +341,8 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
     });
 
     it('manage: false works against a gobgpd.conf and leaves its neighbors alone', async () => {
-      configured = await Gobgpd.start({ binary, configToml: gobgpdConf(confAddr, birdAddr, birdPort) });
-      await waitFor(async () => (await br().protocolState('vc')) === 'Established', { timeoutMs: 30_000, what: 'BIRD session vc Established' });
+      configured = await Gobgpd.start({ binary, configToml: gobgpdConf(confAddr, birdAddr, birdPort), logLevel: 'debug' });
+      await birdEstablished('vc', configured);
       const { logger } = captureLogger();
       const b = newBackend(backendOptions(configured.apiAddress, { manage: false, neighbors: [], logger }));
       await b.start();

@@ -71,6 +71,8 @@ export interface GobgpdOptions {
   apiPort?: number;
   /** Serve the API over TLS with this certificate (PEM files); the CLI trusts `cert` as its CA. */
   tls?: { cert: string; key: string };
+  /** gobgpd --log-level; 'debug' shows the FSM's connect attempts ("try to connect", "failed to connect"). Default info. */
+  logLevel?: 'info' | 'debug';
 }
 
 export interface RibPath {
@@ -108,14 +110,15 @@ export class Gobgpd {
 
   /** Starts the process and waits until its API answers. */
   async launch(): Promise<void> {
-    const args = ['--api-hosts', this.apiAddress, '--pprof-disable', '--log-level', 'info', '--log-plain'];
+    const args = ['--api-hosts', this.apiAddress, '--pprof-disable', '--log-level', this.opts.logLevel ?? 'info', '--log-plain'];
     if (this.opts.configToml !== undefined) args.push('-f', join(this.dir, 'gobgpd.conf'), '-t', 'toml');
     if (this.opts.tls) args.push('--tls', '--tls-cert-file', this.opts.tls.cert, '--tls-key-file', this.opts.tls.key);
     this.output = '';
     const proc = spawn(this.opts.binary.gobgpd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     const keep = (d: Buffer): void => {
-      this.output = (this.output + d.toString()).slice(-20_000);
+      // Large enough for a debug log of a whole suite's session history.
+      this.output = (this.output + d.toString()).slice(-200_000);
     };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
