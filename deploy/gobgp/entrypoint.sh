@@ -10,14 +10,27 @@
 #                     start, gobgpd is stopped and the container exits 1, so every route vipcast
 #                     put in it is dropped. In Kubernetes the sidecar's livenessProbe does this.
 #
-# `gobgp-sidecar wait-vipcast-exit HOST:PORT SECONDS` (the Kubernetes preStop): returns once
-# nothing accepts connections on vipcast's admin port any more (vipcast has withdrawn its
-# paths and exited), or after SECONDS, so gobgpd keeps its sessions up during vipcast's drain.
+# `gobgp-sidecar wait-vipcast-exit HOST:PORT SECONDS` (the Kubernetes preStop): keeps gobgpd's
+# sessions up while vipcast drains (vipcast's /healthz stays 200 during its ordered shutdown),
+# and returns once vipcast is gone (nothing accepts on its admin port), once vipcast is hung
+# (it accepts, from the kernel's backlog, but /healthz does not answer 200 within 2 s: waiting
+# would only delay the fail-safe), or after SECONDS.
 set -uo pipefail
+
+# healthz HOST:PORT -> 0 when GET /healthz answers 200 within 2 s (bash /dev/tcp: no curl needed)
+healthz() {
+  local host=${1%:*} port=${1##*:} line
+  { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
+  printf 'GET /healthz HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" >&3
+  IFS= read -r -t 2 line <&3 || { exec 3<&-; return 1; }
+  exec 3<&-
+  [[ $line == HTTP/1.[01]\ 200* ]]
+}
+
 if [ "${1:-}" = wait-vipcast-exit ]; then
   addr=${2:-127.0.0.1:9179}; limit=${3:-40}; start=$SECONDS
   while [ $((SECONDS - start)) -lt "$limit" ]; do
-    (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null || exit 0
+    healthz "$addr" || exit 0
     sleep 1
   done
   exit 0
@@ -32,15 +45,6 @@ if [ -z "${VIPCAST_HEALTHZ:-}" ]; then
   exec /usr/bin/gobgpd "${args[@]}"
 fi
 
-# healthz HOST:PORT -> 0 when GET /healthz answers 200 within 2 s (bash /dev/tcp: no curl needed)
-healthz() {
-  local host=${1%:*} port=${1##*:} line
-  { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
-  printf 'GET /healthz HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" >&3
-  IFS= read -r -t 2 line <&3 || { exec 3<&-; return 1; }
-  exec 3<&-
-  [[ $line == HTTP/1.[01]\ 200* ]]
-}
 /usr/bin/gobgpd "${args[@]}" &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM INT

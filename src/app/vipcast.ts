@@ -183,6 +183,9 @@ export class Vipcast {
 
   /** /healthz: alive while the health loop completes rounds (the fail-safe depends on it). */
   liveness(): { ok: boolean; reason: string } {
+    // The health loop is stopped during the ordered shutdown; the process is alive and draining,
+    // and the GoBGP sidecar's preStop waits on this answer to keep its sessions up meanwhile.
+    if (this.shuttingDown) return { ok: true, reason: 'shutting down: ordered drain in progress' };
     const vips = this.config.vips;
     if (vips.length === 0) return { ok: true, reason: 'no VIPs configured' };
     const limit = STALL_INTERVALS * Math.min(...vips.map((v) => v.policy.intervalMs + v.policy.timeoutMs));

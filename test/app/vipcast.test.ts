@@ -87,7 +87,10 @@ describe('Vipcast app wiring', () => {
     const { app, backend, health } = await boot(appConfig());
     health.set('web', true);
     await waitFor(() => Object.keys(backend.last()).length === 1, { what: 'advertise' });
-    await app.shutdown();
+    const done = app.shutdown();
+    // Draining is alive: the GoBGP sidecar's preStop waits on /healthz meanwhile.
+    expect(app.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/shutting down/) });
+    await done;
     const communities = backend.applies.map((s) => s.get('192.0.2.10/32')?.attributes.communities.join(' ') ?? '-');
     expect(communities.slice(-2)).toEqual(['65001:100 65535:0', '-']);
     expect(backend.resyncs).toBe(1);

@@ -130,7 +130,7 @@ describe.skipIf(reason !== undefined)(`container images${reason ? ` (skipped: ${
     expect(await logsOf(name)).toMatch(/shut|stopp/i);
   });
 
-  it('gobgp sidecar: non-root gobgpd, API on loopback; wait-vipcast-exit waits for the admin port to close', async () => {
+  it('gobgp sidecar: non-root gobgpd, API on loopback; wait-vipcast-exit waits while vipcast is healthy, not for a hung one', async () => {
     const name = `${prefix}-gobgp`;
     started.push(name);
     await podman('run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL', '--tmpfs', '/tmp', 'localhost/vipcast-gobgp:dev');
@@ -146,14 +146,24 @@ describe.skipIf(reason !== undefined)(`container images${reason ? ` (skipped: ${
     let t0 = Date.now();
     await podman('exec', name, '/usr/local/bin/gobgp-sidecar', 'wait-vipcast-exit', '127.0.0.1:9179', '20');
     expect(Date.now() - t0).toBeLessThan(8_000);
-    // Something listening on 9179 (gobgpd's API on another port would do; use bash): it waits
-    // until that goes away.
-    await podman('exec', '-d', name, 'bash', '-c', 'exec gobgpd --api-hosts 127.0.0.1:9179 --pprof-disable -l panic >/dev/null 2>&1 & sleep 4; kill %1');
-    await sleep(1_500);
+    // A healthy, draining vipcast (its /healthz answers 200) in the pod's network namespace: the
+    // hook waits until it goes away. Stand-in: node from the vipcast image, serving 200 for 4 s.
+    const healthy = `${prefix}-healthz`;
+    started.push(healthy);
+    const serve = "require('http').createServer((q,s)=>s.end('ok')).listen(9179,'127.0.0.1');setTimeout(()=>process.exit(0),4000)";
+    await podman('run', '-d', '--name', healthy, '--network', `container:${name}`, '--entrypoint', '/usr/local/bin/node', 'localhost/vipcast:dev', '-e', serve);
+    await sleep(1_000);
     t0 = Date.now();
     await podman('exec', name, '/usr/local/bin/gobgp-sidecar', 'wait-vipcast-exit', '127.0.0.1:9179', '20');
     const waited = Date.now() - t0;
     expect(waited).toBeGreaterThan(1_000);
     expect(waited).toBeLessThan(15_000);
+    // Something that accepts but never answers /healthz (a hung vipcast): no waiting, so the
+    // liveness restart that runs this hook drops the routes at once.
+    await podman('exec', '-d', name, 'bash', '-c', 'exec gobgpd --api-hosts 127.0.0.1:9179 --pprof-disable -l panic >/dev/null 2>&1 & sleep 8; kill %1');
+    await sleep(1_500);
+    t0 = Date.now();
+    await podman('exec', name, '/usr/local/bin/gobgp-sidecar', 'wait-vipcast-exit', '127.0.0.1:9179', '20');
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });

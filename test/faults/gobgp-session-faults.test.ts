@@ -184,17 +184,15 @@ describe.skipIf(!hasBird() || !hasBuild() || versions.length === 0).each(version
       expect(global).toMatch(/AS:\s+0\b|not started|hasn't started/);
       await waitRoute(rig.bird, 'vc', API, false, 1_000);
       expect((await birdStats(rig.bird, 'vc')).state).not.toBe('Established');
-      // The shipped sidecar's preStop (deploy/gobgp/entrypoint.sh wait-vipcast-exit) returns once
-      // nothing accepts connections on vipcast's admin port. A frozen vipcast's listening socket
-      // still completes TCP handshakes (the kernel does it from the backlog), so the hook waits its
-      // whole limit: in Kubernetes the kubelet runs it before the liveness restart's SIGTERM.
-      const limitSec = 4;
+      // The shipped sidecar's preStop (deploy/gobgp/entrypoint.sh wait-vipcast-exit), which the
+      // kubelet runs before the liveness restart's SIGTERM. A frozen vipcast's listening socket
+      // still completes TCP handshakes (the kernel does it from the backlog), so the hook must not
+      // wait for the port to close: it returns when /healthz does not answer 200 within 2 s.
+      const limitSec = 20;
       const p0 = Date.now();
-      await run('bash', [ENTRYPOINT, 'wait-vipcast-exit', `127.0.0.1:${rig.adminPort}`, String(limitSec)], { timeout: 20_000 });
+      await run('bash', [ENTRYPOINT, 'wait-vipcast-exit', `127.0.0.1:${rig.adminPort}`, String(limitSec)], { timeout: 30_000 });
       report(`sidecar preStop wait-vipcast-exit against the frozen vipcast (limit ${limitSec} s): returned after (ms)`, Date.now() - p0);
-      // The hook counts with bash's whole-second $SECONDS: it gives up between limit-1 and limit s.
-      // Returning that late (not after its first connect) is the point: it never saw vipcast gone.
-      expect(Date.now() - p0).toBeGreaterThanOrEqual((limitSec - 1) * 1_000 - 100);
+      expect(Date.now() - p0).toBeLessThan(5_000);
     } finally {
       rig.vipcast.signal('SIGCONT');
       await sim.stop();
