@@ -1,15 +1,17 @@
 /**
  * The container images as shipped (deploy/build-images.sh), run for real on podman:
  *   - vipcast: non-root, `vipcast run` as entrypoint, the config at /etc/vipcast/vipcast.yaml,
- *     no setuid/setgid files; the Kubernetes init container's exact command (from the rendered
- *     DaemonSet) renders and checks the config on a read-only root; the Kubernetes preStop
- *     (SIGTERM through tini) makes vipcast drain and exit 0.
+ *     no setuid/setgid files; the Kubernetes vipcast container (from the rendered DaemonSet: its
+ *     args with `check`, its env with NODE_IP for status.hostIP, the ConfigMap mounted read-only
+ *     as the kubelet lays it out) loads the shared config on a read-only root; the Kubernetes
+ *     preStop (SIGTERM through tini) makes vipcast drain and exit 0.
  *   - gobgp sidecar: non-root gobgpd with its API on loopback; `wait-vipcast-exit` (its
- *     preStop) waits while vipcast's admin port is open and returns once it is closed.
+ *     preStop) waits while vipcast's admin port is open and returns once it is closed; in the
+ *     gobgp-config overlay, its exact command renders gobgpd.conf with the node's IP.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { sleep, waitFor } from '../harness/wait.js';
@@ -30,6 +32,57 @@ async function logsOf(name: string): Promise<string> {
 
 async function podman(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run('podman', args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+}
+
+interface K8sContainer {
+  name: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string }>;
+  securityContext?: { runAsUser?: number; runAsGroup?: number; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
+}
+interface K8sObject {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: { template: { spec: { containers: K8sContainer[]; volumes: Array<{ name: string; configMap?: { name: string }; emptyDir?: object }> } } };
+}
+
+/** The node's address for the Downward API's status.hostIP. */
+const HOST_IP = '192.0.2.21';
+
+/** `-e` flags for a container's env as the kubelet sets it (fieldRef status.hostIP = HOST_IP). */
+function envArgs(c: K8sContainer): string[] {
+  return (c.env ?? []).flatMap((e) => {
+    if (e.value !== undefined) return ['-e', `${e.name}=${e.value}`];
+    if (e.valueFrom?.fieldRef?.fieldPath === 'status.hostIP') return ['-e', `${e.name}=${HOST_IP}`];
+    throw new Error(`env ${e.name}: no stand-in for ${JSON.stringify(e.valueFrom)}`);
+  });
+}
+
+/** podman flags for a container's securityContext. */
+function securityArgs(c: K8sContainer): string[] {
+  const sc = c.securityContext ?? {};
+  expect(sc.capabilities?.drop).toEqual(['ALL']);
+  expect(sc.allowPrivilegeEscalation).toBe(false);
+  return ['--user', `${sc.runAsUser}:${sc.runAsGroup}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
+}
+
+/**
+ * A ConfigMap volume laid out as the kubelet does: each key a symlink through `..data`, which
+ * points at a timestamped directory (swapped atomically on an update).
+ */
+function kubeletConfigMapVolume(dir: string, data: Record<string, string>): string {
+  rmSync(dir, { recursive: true, force: true });
+  const stamp = '..2026_01_01_00_00_00.000000001';
+  mkdirSync(join(dir, stamp), { recursive: true, mode: 0o755 });
+  for (const [key, text] of Object.entries(data)) {
+    writeFileSync(join(dir, stamp, key), text, { mode: 0o644 });
+    symlinkSync(`..data/${key}`, join(dir, key));
+  }
+  symlinkSync(stamp, join(dir, '..data'));
+  return dir;
 }
 
 /** A built-in speaker config whose neighbor never answers: vipcast runs, nothing to reach. */
@@ -79,30 +132,68 @@ describe.skipIf(reason !== undefined)(`container images${reason ? ` (skipped: ${
     expect(id.stdout.trim()).toBe('10001');
   });
 
-  it('the Kubernetes init container renders and checks the config on a read-only root (its exact command)', async (ctx) => {
+  it('the Kubernetes vipcast container reads the ConfigMap as mounted, NODE_IP from its env (vipcast check, read-only root)', async (ctx) => {
     const k = findKustomize();
     if ('reason' in k) return ctx.skip(k.reason);
-    const docs = parseAllDocuments(k.render(join(repo, 'deploy', 'kubernetes', 'base'))).map((d) => d.toJS() as Record<string, unknown>);
-    const ds = docs.find((d) => d.kind === 'DaemonSet') as { spec: { template: { spec: { initContainers: Array<{ name: string; command: string[] }> } } } };
-    const cm = docs.find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> };
-    const init = ds.spec.template.spec.initContainers.find((c) => c.name === 'render-config')!;
-    const tpl = join(work, 'template');
-    const rendered = join(work, 'rendered'); // stands for the pod's emptyDir (mode 0777)
-    for (const d of [tpl, rendered]) rmSync(d, { recursive: true, force: true });
-    await run('mkdir', ['-p', '-m', '0777', tpl, rendered]);
-    writeFileSync(join(tpl, 'vipcast.yaml'), cm.data['vipcast.yaml']!);
-    const out = await podman(
-      'run', '--rm', '--read-only', '--user', '10001:10001', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-      '-e', 'NODE_IP=192.0.2.21', '-v', `${tpl}:/etc/vipcast-template:ro,Z`, '-v', `${rendered}:/etc/vipcast:Z`,
-      '--entrypoint', init.command[0]!, 'localhost/vipcast:dev', ...init.command.slice(1),
-    );
+    const docs = parseAllDocuments(k.render(join(repo, 'deploy', 'kubernetes', 'base'))).map((d) => d.toJS() as K8sObject);
+    const ds = docs.find((d) => d.kind === 'DaemonSet')!;
+    const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'vipcast-config')!;
+    const c = ds.spec!.template.spec.containers.find((x) => x.name === 'vipcast')!;
+    // The container's own args with `check` for `run`: same file, same mount, same env.
+    expect(c.args![0]).toBe('run');
+    const file = c.args![c.args!.indexOf('--config') + 1]!;
+    const mount = c.volumeMounts!.find((m) => m.mountPath === dirname(file))!;
+    expect(mount.readOnly).toBe(true);
+    const volume = kubeletConfigMapVolume(join(work, 'vipcast-config'), cm.data!);
+    const base = ['run', '--rm', '--read-only', ...securityArgs(c), '-v', `${volume}:${mount.mountPath}:ro,Z`];
+    const env = envArgs(c);
+    expect(env).toContain('NODE_IP=192.0.2.21');
+    const out = await podman(...base, ...env, 'localhost/vipcast:dev', 'check', ...c.args!.slice(1));
     expect(out.stdout).toContain('router id 192.0.2.21');
-    // Negative control: a template vipcast rejects fails the init container.
-    writeFileSync(join(tpl, 'vipcast.yaml'), cm.data['vipcast.yaml']!.replace('local_as: 64512', 'local_as: banana'));
-    await expect(
-      podman('run', '--rm', '--read-only', '-e', 'NODE_IP=192.0.2.21', '-v', `${tpl}:/etc/vipcast-template:ro,Z`, '-v', `${rendered}:/etc/vipcast:Z`,
-        '--entrypoint', init.command[0]!, 'localhost/vipcast:dev', ...init.command.slice(1)),
-    ).rejects.toThrow(/local_as/);
+    expect(out.stdout).not.toContain('${NODE_IP}');
+    // Negative control: without NODE_IP the config is invalid: exit 2, naming the variable.
+    const unset = await podman(...base, 'localhost/vipcast:dev', 'check', ...c.args!.slice(1)).then(
+      () => ({ code: 0, out: '' }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+    );
+    expect(unset.code).toBe(2);
+    expect(unset.out).toMatch(/vipcast\.yaml:\d+.*NODE_IP/);
+  });
+
+  it('gobgp-config: the sidecar renders gobgpd.conf with the node IP and gobgpd runs it (its exact command)', async (ctx) => {
+    const k = findKustomize();
+    if ('reason' in k) return ctx.skip(k.reason);
+    const docs = parseAllDocuments(k.render(join(repo, 'deploy', 'kubernetes', 'overlays', 'gobgp-config'))).map((d) => d.toJS() as K8sObject);
+    const ds = docs.find((d) => d.kind === 'DaemonSet')!;
+    const c = ds.spec!.template.spec.containers.find((x) => x.name === 'gobgp')!;
+    const vols = ds.spec!.template.spec.volumes;
+    const mounts: string[] = [];
+    for (const m of c.volumeMounts!) {
+      const v = vols.find((x) => x.name === m.name)!;
+      if (v.configMap) {
+        const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === v.configMap!.name)!;
+        mounts.push('-v', `${kubeletConfigMapVolume(join(work, m.name), cm.data!)}:${m.mountPath}:ro,Z`);
+      } else {
+        expect(v.emptyDir, m.name).toBeDefined(); // an emptyDir is an empty, mode 0777 directory
+        const empty = join(work, m.name);
+        rmSync(empty, { recursive: true, force: true });
+        await run('mkdir', ['-p', '-m', '0777', empty]);
+        mounts.push('-v', `${empty}:${m.mountPath}:Z`);
+      }
+    }
+    const name = `${prefix}-gobgp-config`;
+    started.push(name);
+    await podman('run', '-d', '--name', name, '--read-only', ...securityArgs(c), ...envArgs(c), ...mounts,
+      '--entrypoint', c.command![0]!, 'localhost/vipcast-gobgp:dev', ...c.command!.slice(1));
+    await waitFor(async () => (await logsOf(name)).includes('gobgpd started') || undefined, { timeoutMs: 30_000, what: 'gobgpd started' }).catch(
+      async (err: unknown) => {
+        throw new Error(`${String(err)}\n${await logsOf(name)}`);
+      },
+    );
+    const global = await podman('exec', name, 'gobgp', '-u', '127.0.0.1', '-p', '50051', 'global');
+    expect(global.stdout).toMatch(/Router-ID:\s*192\.0\.2\.21/);
+    const neighbors = await podman('exec', name, 'gobgp', '-u', '127.0.0.1', '-p', '50051', 'neighbor');
+    expect(neighbors.stdout).toContain('192.0.2.254');
   });
 
   it('the Kubernetes preStop (SIGTERM through tini) makes vipcast drain and exit 0', async () => {

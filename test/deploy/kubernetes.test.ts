@@ -2,8 +2,10 @@
  * deploy/kubernetes: every kustomization (base and overlays) is rendered with the real
  * kustomize and every resulting manifest is validated against the Kubernetes API schemas
  * (strict: unknown fields are errors). Then the design is asserted on the rendered objects:
- * probes, the sidecar's fail-safe liveness, drain timing, securityContext, resources, and that
- * the shipped vipcast.yaml / gobgpd.conf are accepted by vipcast's loader and by gobgpd.
+ * probes, the sidecar's fail-safe liveness, drain timing, securityContext, resources, the
+ * config mounted straight from the ConfigMap (per-node values from the environment, so a change
+ * reloads in place), and that the shipped vipcast.yaml / gobgpd.conf are accepted by vipcast's
+ * loader and by gobgpd.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -45,12 +47,19 @@ const one = (docs: Obj[], kind: string): Obj => {
 const container = (ds: Obj, name: string): Obj | undefined =>
   (ds.spec.template.spec.containers as Obj[]).find((c) => c.name === name);
 
-/** The vipcast.yaml a node gets: the ConfigMap's template with @NODE_IP@ filled in. */
-function nodeConfig(docs: Obj[]) {
+/** The node's address in these tests (the Downward API's status.hostIP). */
+const NODE_IP = '192.0.2.21';
+
+/** The ConfigMap's vipcast.yaml, exactly as mounted into every pod. */
+function configText(docs: Obj[]): string {
   const cm = byKind(docs, 'ConfigMap').find((c) => String(c.metadata.name).startsWith('vipcast-config'));
   expect(cm, 'vipcast-config ConfigMap').toBeDefined();
-  const text = String(cm!.data['vipcast.yaml']).replaceAll('@NODE_IP@', '192.0.2.21');
-  return parseConfig(text, 'vipcast.yaml');
+  return String(cm!.data['vipcast.yaml']);
+}
+
+/** What vipcast loads on a node: the ConfigMap's file with NODE_IP in its environment. */
+function nodeConfig(docs: Obj[]) {
+  return parseConfig(configText(docs), 'vipcast.yaml', { NODE_IP });
 }
 
 describe.skipIf(reason !== undefined)(`Kubernetes manifests${reason ? ` (skipped: ${reason})` : ''}`, () => {
@@ -80,6 +89,14 @@ describe.skipIf(reason !== undefined)(`Kubernetes manifests${reason ? ` (skipped
       }
     });
 
+    it('every namespaced object is in vipcast-system and every ConfigMap volume names a rendered ConfigMap', () => {
+      const docs = render(dir);
+      for (const d of docs) if (d.kind !== 'Namespace') expect(d.metadata.namespace, `${d.kind}/${d.metadata.name}`).toBe('vipcast-system');
+      const ds = one(docs, 'DaemonSet');
+      const names = byKind(docs, 'ConfigMap').map((c) => c.metadata.name as string);
+      for (const v of ds.spec.template.spec.volumes as Obj[]) if (v.configMap) expect(names, `volume ${v.name}`).toContain(v.configMap.name);
+    });
+
     it('ships a vipcast.yaml that vipcast accepts, on the ports the probes use', () => {
       const docs = render(dir);
       const ds = one(docs, 'DaemonSet');
@@ -93,9 +110,6 @@ describe.skipIf(reason !== undefined)(`Kubernetes manifests${reason ? ` (skipped
       expect(ann['prometheus.io/scrape']).toBe('true');
       expect(Number(ann['prometheus.io/port'])).toBe(adminPort);
       expect(ann['prometheus.io/path']).toBe('/metrics');
-      // The config is rendered per node by the init container, which also runs `vipcast check`.
-      const init = (ds.spec.template.spec.initContainers as Obj[]).find((c) => c.name === 'render-config')!;
-      expect(init.command.join(' ')).toContain('vipcast check --config /etc/vipcast/vipcast.yaml');
       expect(vipcast.args).toEqual(['run', '--config', '/etc/vipcast/vipcast.yaml']);
       const sidecar = container(ds, 'gobgp');
       if (cfg.bgp.gobgpAddress !== undefined) {
@@ -105,6 +119,42 @@ describe.skipIf(reason !== undefined)(`Kubernetes manifests${reason ? ` (skipped
       } else {
         expect(sidecar, 'the built-in speaker runs without the sidecar').toBeUndefined();
       }
+    });
+
+    it('config: the ConfigMap mounted as a directory (no subPath), NODE_IP from status.hostIP, no per-node rendering', () => {
+      const docs = render(dir);
+      const ds = one(docs, 'DaemonSet');
+      const spec = ds.spec.template.spec;
+      const vipcast = container(ds, 'vipcast')!;
+      const file = vipcast.args[vipcast.args.indexOf('--config') + 1] as string;
+      // The config file's directory is a ConfigMap volume, mounted whole: a subPath mount would
+      // never see an update, and vipcast watches the directory (the kubelet's ..data swap).
+      const mount = (vipcast.volumeMounts as Obj[]).find((m) => m.mountPath === file.slice(0, file.lastIndexOf('/')));
+      expect(mount, `a volume mounted at the directory of ${file}`).toBeDefined();
+      expect(mount!.subPath).toBeUndefined();
+      expect(mount!.subPathExpr).toBeUndefined();
+      expect(mount!.readOnly).toBe(true);
+      const volume = (spec.volumes as Obj[]).find((v) => v.name === mount!.name)!;
+      const cm = byKind(docs, 'ConfigMap').find((c) => c.metadata.name === volume.configMap?.name);
+      expect(cm, `volume ${mount!.name} is the vipcast-config ConfigMap`).toBeDefined();
+      expect(Object.keys(cm!.data)).toContain(file.slice(file.lastIndexOf('/') + 1));
+      expect(volume.configMap.items, 'items would remap (or drop) keys').toBeUndefined();
+      // No hash suffix: a changed ConfigMap keeps its name, so the pod template (and the pods)
+      // stay as they are and the kubelet updates the mounted file in place.
+      expect(cm!.metadata.name).toBe('vipcast-config');
+      // The node's address from the Downward API, expanded by vipcast's loader.
+      const env = (vipcast.env as Obj[]).find((e) => e.name === 'NODE_IP');
+      expect(env?.valueFrom).toEqual({ fieldRef: { fieldPath: 'status.hostIP' } });
+      const text = configText(docs);
+      expect(text).toContain('${NODE_IP}');
+      expect(text).not.toContain('@NODE_IP@');
+      const cfg = nodeConfig(docs);
+      expect(cfg.bgp.routerId).toBe(NODE_IP);
+      for (const n of cfg.bgp.neighbors) if (n.localAddress !== undefined) expect(n.localAddress).toBe(NODE_IP);
+      // Without NODE_IP the config is invalid, naming the variable (no silent empty router id).
+      expect(() => parseConfig(text, 'vipcast.yaml', {})).toThrow(/NODE_IP/);
+      // Nothing renders a per-node copy before vipcast starts.
+      expect(spec.initContainers ?? []).toEqual([]);
     });
 
     it('probes: vipcast /healthz and /readyz; the sidecar lives only while vipcast /healthz answers', () => {
@@ -154,7 +204,7 @@ describe.skipIf(reason !== undefined)(`Kubernetes manifests${reason ? ` (skipped
       expect(spec.automountServiceAccountToken).toBe(false);
       const needsAdmin = cfg.vips.some((v) => v.bindInterface !== undefined);
       const needsBind = cfg.bgp.gobgpAddress === undefined && cfg.bgp.listen !== undefined && cfg.bgp.listen.port < 1024;
-      for (const c of [...(spec.initContainers as Obj[]), ...(spec.containers as Obj[])]) {
+      for (const c of [...((spec.initContainers as Obj[] | undefined) ?? []), ...(spec.containers as Obj[])]) {
         const sc = c.securityContext;
         expect(sc.readOnlyRootFilesystem, c.name).toBe(true);
         expect(sc.allowPrivilegeEscalation, c.name).toBe(false);
@@ -171,16 +221,31 @@ describe.skipIf(reason !== undefined)(`Kubernetes manifests${reason ? ` (skipped
     });
   });
 
-  it('gobgp-config: gobgpd.conf is accepted by gobgpd (--dry-run) and mounted into the sidecar', () => {
+  it('gobgp-config: the sidecar renders gobgpd.conf (gobgpd has no env expansion), which gobgpd accepts (--dry-run)', () => {
     const docs = render('overlays/gobgp-config');
     const cfg = nodeConfig(docs);
     expect(cfg.bgp.gobgp.manage).toBe(false);
     const cm = byKind(docs, 'ConfigMap').find((c) => String(c.metadata.name).startsWith('gobgpd-config'))!;
+    // gobgpd does not follow a changed file: its ConfigMap keeps the content hash, so a change
+    // to it rolls the DaemonSet (vipcast-config, without the hash, reloads in place).
+    expect(cm.metadata.name).toMatch(/^gobgpd-config-[a-z0-9]{10}$/);
     const ds = one(docs, 'DaemonSet');
     const sidecar = container(ds, 'gobgp')!;
-    expect((sidecar.env as Obj[]).find((e) => e.name === 'GOBGP_CONFIG')?.value).toBe('/etc/gobgp/gobgpd.conf');
-    expect((sidecar.volumeMounts as Obj[]).some((m) => m.mountPath === '/etc/gobgp')).toBe(true);
-    const conf = String(cm.data['gobgpd.conf']).replaceAll('@NODE_IP@', '192.0.2.21');
+    const confPath = (sidecar.env as Obj[]).find((e) => e.name === 'GOBGP_CONFIG')?.value as string;
+    expect(confPath).toBe('/etc/gobgp/gobgpd.conf');
+    expect((sidecar.env as Obj[]).find((e) => e.name === 'NODE_IP')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'status.hostIP' } });
+    const mounts = sidecar.volumeMounts as Obj[];
+    const volumes = ds.spec.template.spec.volumes as Obj[];
+    const tplMount = mounts.find((m) => volumes.find((v) => v.name === m.name)?.configMap?.name === cm.metadata.name)!;
+    expect(tplMount.readOnly).toBe(true);
+    const outMount = mounts.find((m) => m.mountPath === '/etc/gobgp')!;
+    expect(volumes.find((v) => v.name === outMount.name)?.emptyDir).toBeDefined();
+    // The sidecar's command renders the template into its own emptyDir, then starts as usual.
+    const cmd = (sidecar.command as string[]).join(' ');
+    expect(cmd).toContain(`${tplMount.mountPath}/gobgpd.conf >${confPath}`);
+    expect(cmd).toMatch(/&& exec \/usr\/local\/bin\/gobgp-sidecar$/);
+    const conf = String(cm.data['gobgpd.conf']).replaceAll('@NODE_IP@', NODE_IP);
+    expect(conf).toContain(`router-id = "${NODE_IP}"`);
     expect(conf).toMatch(/port = -1/);
     if (!existsSync('/usr/bin/gobgpd')) return; // asserted structurally above; Debian gobgpd checks it for real
     const dir = mkdtempSync(join(tmpdir(), 'vipcast-gobgpd-'));
