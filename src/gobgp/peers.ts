@@ -8,8 +8,18 @@ import type { ApiPeer, ApiTimestamp } from './api/types.js';
 import { FAMILIES } from './paths.js';
 import { GobgpError } from './errors.js';
 
-/** GoBGP's default connect retry is 120 s; a VIP advertiser wants its sessions back sooner. */
-export const CONNECT_RETRY_SEC = 5;
+/**
+ * GoBGP's default connect retry is 120 s; a VIP advertiser wants its sessions back sooner. It
+ * paces the attempts after a failed one (router not listening yet, or refusing): v3.37 waits
+ * connect_retry..2x, v4.8 0.75x..1x (never below its own floor of 2 s), so 2 s brings a router
+ * that starts listening late up in 0.5-2 s instead of 3-7 s with 5 (test/gobgp/bringup.test.ts).
+ * The dial timeout is derived from it too (v3.37: connect_retry - 1, at least 1 s; v4: at least
+ * 2 s), which is still far above a SYN round trip to a directly connected router. It does not
+ * touch the first attempt after AddPeer or after a session drop: GoBGP waits a fixed 1-2 s
+ * (v3.37, v4) or 5-9 s (3.10) for that, after a fixed 5 s Idle following a drop; 3.10 also
+ * raises any connect_retry below 5 to 5.
+ */
+export const CONNECT_RETRY_SEC = 2;
 
 /** TCP-MD5 password from a file (trailing newline trimmed, as secrets mounted from files usually end with one). */
 export async function readPassword(file: string): Promise<string> {
@@ -57,6 +67,9 @@ export function peerDiffers(have: ApiPeer, want: ApiPeer): string | undefined {
     ['description', have.conf?.description ?? '', want.conf?.description ?? ''],
     ['ebgp_multihop', have.ebgp_multihop?.enabled ? (have.ebgp_multihop.multihop_ttl ?? 0) : 0, want.ebgp_multihop?.enabled ? want.ebgp_multihop.multihop_ttl : 0],
     ['hold_time', have.timers?.config?.hold_time ?? 0, want.timers?.config?.hold_time ?? 0],
+    // A daemon configured by an older vipcast (5 s) is brought to ours; a timer change is applied
+    // by UpdatePeer without resetting the session (not part of the OPEN in GoBGP's terms).
+    ['connect_retry', have.timers?.config?.connect_retry || (want.timers?.config?.connect_retry ?? 0), want.timers?.config?.connect_retry ?? 0],
     // Without a configured local address gobgpd reports the one the kernel picked for the
     // session; that is not a difference (comparing it re-created the peer on every resync).
     ['local_address', normAddr(want.transport?.local_address) ? normAddr(have.transport?.local_address) : '', normAddr(want.transport?.local_address)],

@@ -14,6 +14,7 @@ import { freePort, loopbackAddress } from '../harness/net.js';
 import { closeServer, httpBackend } from '../harness/http-backend.js';
 import { hasBuild, VipcastProcess } from '../harness/vipcast.js';
 import { waitFor } from '../harness/wait.js';
+import { BIRD_STRICT_BIND, birdListening } from '../gobgp/fixtures.js';
 
 const VIP = '198.51.100.20/32';
 const debian = gobgpVersions()[0]?.binary;
@@ -46,11 +47,13 @@ protocol bgp vc {
   local ${birdAddr} port ${birdPort} as 65000;
   neighbor ${gobgpAddr} as 65001;
   passive on;
+  ${BIRD_STRICT_BIND}
   multihop;
   hold time 9;
   ipv4 { import all; export none; };
 }`,
     });
+    await birdListening(bird, ['vc']);
     gobgpd = await Gobgpd.start({ binary: debian!, logLevel: 'debug' });
     backend = await httpBackend('127.0.0.1', backendPort);
     config = join(dir, 'vipcast.yaml');

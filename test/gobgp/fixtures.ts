@@ -3,6 +3,8 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { DesiredSet, NeighborSpec, RouteAttributes, VipRoute } from '../../src/backend/types.js';
 import type { GobgpBackendOptions } from '../../src/gobgp/index.js';
+import type { Bird } from '../harness/bird.js';
+import { waitFor } from '../harness/wait.js';
 
 export const LOCAL_AS = 65001;
 export const ROUTER_AS = 65000;
@@ -57,4 +59,29 @@ export function backendOptions(address: string, over: Partial<GobgpBackendOption
     neighbors: [],
     ...over,
   };
+}
+
+/**
+ * For BIRD's passive BGP protocols in these tests: `strict bind` makes BIRD listen on the
+ * protocol's own (unique) loopback address instead of the wildcard. Without it BIRD binds
+ * 0.0.0.0:port, and a port that freePort() found free on the test's address may be in use on
+ * 127.0.0.1 (an ephemeral port of some other loopback connection on a busy machine): the bind
+ * fails with EADDRINUSE, the protocol goes down with "No listening socket" and stays down until
+ * it is disabled and enabled, so every connect from gobgpd is refused.
+ */
+export const BIRD_STRICT_BIND = 'strict bind yes;';
+
+/** Waits until BIRD's passive protocols listen (state Passive), failing at once with BIRD's reason if one went down. */
+export async function birdListening(bird: Bird, protocols: string[]): Promise<void> {
+  for (const name of protocols) {
+    let last = '';
+    await waitFor(
+      async () => {
+        last = await bird.birdc(`show protocols all ${name}`);
+        if (/No listening socket|Cannot open listening socket/.test(last)) throw new Error(`BIRD protocol ${name} is not listening:\n${last}`);
+        return /BGP state:\s+(Passive|Established|OpenSent|OpenConfirm)/.test(last);
+      },
+      { timeoutMs: 10_000, what: () => `BIRD protocol ${name} listening (${last})` },
+    );
+  }
 }

@@ -14,7 +14,7 @@ import { Gobgpd, gobgpVersions, type GobgpVersion } from '../harness/gobgpd.js';
 import { freePort, loopbackAddress } from '../harness/net.js';
 import { waitFor } from '../harness/wait.js';
 import { GobgpBackend, GobgpError, type GobgpBackendOptions } from '../../src/gobgp/index.js';
-import { LOCAL_AS, ROUTER_AS, backendOptions, captureLogger, desired, neighbor, vip } from './fixtures.js';
+import { BIRD_STRICT_BIND, LOCAL_AS, ROUTER_AS, backendOptions, birdListening, captureLogger, desired, neighbor, vip } from './fixtures.js';
 
 const RICH = vip('192.0.2.10/32', {
   med: 10,
@@ -111,6 +111,7 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
   local ${i === 2 ? birdMd5Addr : birdAddr} port ${i === 2 ? birdMd5Port : birdPort} as ${ROUTER_AS};
   neighbor ${addr} as ${LOCAL_AS};${i === 2 ? `\n  password "${MD5_PASSWORD}";` : ''}
   passive on;
+  ${BIRD_STRICT_BIND}
   multihop;  # loopback peers: no shared subnet, next hops resolved recursively ('gc' and 'gm' are BIRD keywords)
   hold time 9;
   ipv4 { import all; export none; };
@@ -120,6 +121,7 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
           .join('\n'),
       });
       // debug: the FSM's connect attempts ("try to connect") are in the log a failure prints.
+      await birdListening(br(), ['vm', 'vc', 'vp']);
       managed = await Gobgpd.start({ binary, logLevel: 'debug' });
     });
 

@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { VIPCAST_PATH_ID, attributesKey, desiredPath, isOwnPath, ownPaths, type OwnPath, type SharedAttributes } from '../../src/gobgp/paths.js';
 import { diffPaths, isEmptyDiff } from '../../src/gobgp/reconcile.js';
-import { neighborToPeer, peerDiffers, PeerTracker } from '../../src/gobgp/peers.js';
+import { CONNECT_RETRY_SEC, neighborToPeer, peerDiffers, PeerTracker } from '../../src/gobgp/peers.js';
 import { rpcError } from '../../src/gobgp/errors.js';
 import { canonicalPrefix } from '../../src/speaker/codec/index.js';
 import type { ApiDestination } from '../../src/gobgp/api/types.js';
@@ -137,6 +137,15 @@ describe('neighbors', () => {
     expect(peerDiffers(have, want)).toBeUndefined();
     expect(peerDiffers(have, neighborToPeer({ ...spec, holdTimeSec: 30 }, undefined))).toMatch(/hold_time: 9 -> 30/);
     expect(peerDiffers(have, neighborToPeer({ ...spec, families: ['ipv4', 'ipv6'] }, undefined))).toMatch(/families/);
+  });
+
+  it('connect_retry: a daemon left with an older value is updated; one that does not report it is left alone', () => {
+    const want = neighborToPeer(spec, undefined);
+    expect(want.timers?.config?.connect_retry).toBe(CONNECT_RETRY_SEC);
+    const older = { ...want, timers: { config: { ...want.timers!.config, connect_retry: 5 } } };
+    expect(peerDiffers(older, want)).toBe(`connect_retry: 5 -> ${CONNECT_RETRY_SEC}`);
+    const unreported = { ...want, timers: { config: { ...want.timers!.config, connect_retry: undefined } } };
+    expect(peerDiffers(unreported, want)).toBeUndefined();
   });
 
   it('a local address the daemon picked is not a difference when none is configured', () => {
