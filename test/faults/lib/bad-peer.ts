@@ -61,9 +61,15 @@ export class BadConn {
     }
   }
 
-  send(bytes: Uint8Array | Uint8Array[]): void {
-    if (this.socket.destroyed) return;
+  /**
+   * Write bytes; false when they could not go out because the connection is already closed (by
+   * vipcast, or by Node after vipcast's FIN), so that a test never blames vipcast for its answer
+   * to bytes it never received.
+   */
+  send(bytes: Uint8Array | Uint8Array[]): boolean {
+    if (this.closed || this.socket.destroyed || !this.socket.writable) return false;
     for (const b of Array.isArray(bytes) ? bytes : [bytes]) this.socket.write(b);
+    return true;
   }
 
   count(type: number): number {
