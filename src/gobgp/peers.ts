@@ -60,6 +60,9 @@ const famKey = (p: ApiPeer): string =>
  * Does the daemon's peer differ from the wanted one in anything vipcast configures? Compares only
  * those fields: ListPeer also returns defaults and state, which are not ours to judge. The
  * password is compared only when the daemon returns one (some versions blank it).
+ * connect_retry is not compared: it only paces reconnects, and GoBGP 3.10 answers any UpdatePeer,
+ * even a timer-only one, by resetting the session (v3.37 and v4 do not; test/gobgp interop), so a
+ * peer an older vipcast added with another value keeps it until the daemon restarts bare.
  */
 export function peerDiffers(have: ApiPeer, want: ApiPeer): string | undefined {
   const checks: Array<[string, unknown, unknown]> = [
@@ -67,9 +70,6 @@ export function peerDiffers(have: ApiPeer, want: ApiPeer): string | undefined {
     ['description', have.conf?.description ?? '', want.conf?.description ?? ''],
     ['ebgp_multihop', have.ebgp_multihop?.enabled ? (have.ebgp_multihop.multihop_ttl ?? 0) : 0, want.ebgp_multihop?.enabled ? want.ebgp_multihop.multihop_ttl : 0],
     ['hold_time', have.timers?.config?.hold_time ?? 0, want.timers?.config?.hold_time ?? 0],
-    // A daemon configured by an older vipcast (5 s) is brought to ours; a timer change is applied
-    // by UpdatePeer without resetting the session (not part of the OPEN in GoBGP's terms).
-    ['connect_retry', have.timers?.config?.connect_retry || (want.timers?.config?.connect_retry ?? 0), want.timers?.config?.connect_retry ?? 0],
     // Without a configured local address gobgpd reports the one the kernel picked for the
     // session; that is not a difference (comparing it re-created the peer on every resync).
     ['local_address', normAddr(want.transport?.local_address) ? normAddr(have.transport?.local_address) : '', normAddr(want.transport?.local_address)],

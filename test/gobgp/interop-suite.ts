@@ -13,7 +13,11 @@ import { Bird, hasBird } from '../harness/bird.js';
 import { Gobgpd, gobgpVersions, type GobgpVersion } from '../harness/gobgpd.js';
 import { freePort, loopbackAddress } from '../harness/net.js';
 import { waitFor } from '../harness/wait.js';
+import { credentials } from '@grpc/grpc-js';
 import { GobgpBackend, GobgpError, type GobgpBackendOptions } from '../../src/gobgp/index.js';
+import { DEFAULT_TIMEOUTS } from '../../src/gobgp/api/client.js';
+import { connect } from '../../src/gobgp/api/detect.js';
+import { CONNECT_RETRY_SEC, neighborToPeer } from '../../src/gobgp/peers.js';
 import { BIRD_STRICT_BIND, LOCAL_AS, ROUTER_AS, backendOptions, birdListening, captureLogger, desired, neighbor, vip } from './fixtures.js';
 
 const RICH = vip('192.0.2.10/32', {
@@ -94,6 +98,18 @@ function defineSuite(version: GobgpVersion): void {
     return Date.now() - t0;
   }
 
+  /** The BIRD neighbor's connect_retry as the daemon reports it (`gobgp neighbor ADDR -j`). */
+  async function connectRetry(): Promise<number | undefined> {
+    const p = JSON.parse(await gm().cli(['neighbor', birdAddr, '-j'])) as { timers?: { config?: { connect_retry?: number } } };
+    return p.timers?.config?.connect_retry;
+  }
+
+  /** When BIRD's session `proto` last changed state (`show protocols`, column Since). */
+  async function birdSince(proto: string): Promise<string | undefined> {
+    const line = (await br().birdc(`show protocols ${proto}`)).split('\n').find((l) => l.startsWith(proto));
+    return line?.trim().split(/\s+/)[4];
+  }
+
   async function ribPrefixes(d: Gobgpd, family: 'ipv4' | 'ipv6'): Promise<string[]> {
     return (await d.rib(family)).map((p) => p.prefix).sort();
   }
@@ -163,6 +179,7 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
       expect(main.readiness().ready).toBe(true);
       expect(await gm().cli(['global'])).toMatch(new RegExp(`AS:\\s+${LOCAL_AS}`));
       expect(await gm().cli(['neighbor'])).toContain(birdAddr);
+      expect(await connectRetry()).toBe(CONNECT_RETRY_SEC);
       await birdEstablished('vm', gm());
       console.log(`[gobgp ${version.label}] bare daemon: start() ${startMs} ms, BIRD Established ${Date.now() - t0} ms after start()`);
       await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state === 'established'), {
@@ -238,6 +255,30 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
       expect(prefixes).toContain('198.51.100.7/32');
       expect(prefixes).toContain(B.prefix); // the operator's
       await waitFor(async () => (await birdRoute('master4', 'vm', C.prefix)) === undefined, { timeoutMs: 20_000, what: `${C.prefix} withdrawn at BIRD` });
+      main = next;
+    });
+
+    it('a neighbor an older vipcast added with another connect_retry (5 s) is left as it is: the session stays up', async () => {
+      const { client } = await connect(gm().apiAddress, 'auto', credentials.createInsecure(), DEFAULT_TIMEOUTS, 2_000);
+      try {
+        const older = neighborToPeer(managedNeighbor(), undefined);
+        // Set from outside; with 3.10 this UpdatePeer itself resets the session, so wait for it.
+        await client.updatePeer({ ...older, timers: { config: { ...older.timers!.config, connect_retry: 5 } } });
+      } finally {
+        client.close();
+      }
+      expect(await connectRetry()).toBe(5);
+      await birdEstablished('vm', gm());
+      const since = await birdSince('vm');
+      main!.detach();
+      const { logger } = captureLogger();
+      const next = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger }));
+      await next.start();
+      await next.resync();
+      // Not worth an UpdatePeer: 3.10 would drop the session for it.
+      expect(await connectRetry()).toBe(5);
+      expect(await br().protocolState('vm')).toBe('Established');
+      expect(await birdSince('vm')).toBe(since);
       main = next;
     });
 
