@@ -97,7 +97,7 @@ log: { level: debug }
     const detail = await waitFor(vipAtBird, { timeoutMs: 30_000, what: () => `VIP at BIRD via gobgpd (vipcast log: ${vipcast.output.slice(-3000)})` });
     // For reading, not asserting: 3.10's first connect after AddPeer comes 5-9 s later whatever
     // vipcast configures (its connect loop starts at a fixed 5 s plus up to 4 s of jitter).
-    const fsm = gobgpd.log.split('\n').filter((l) => /Add a peer|try to connect|failed to connect|state changed/.test(l));
+    const fsm = gobgpd.log.split('\n').filter((l) => /gobgpd started|Add a peer|try to connect|failed to connect|state changed|sent update/.test(l));
     console.log(`[e2e gobgp 3.10] first route at BIRD ${Date.now() - spawnedAt} ms after vipcast was spawned\n${fsm.join('\n')}`);
     expect(detail).toContain('BGP.community: (65001,100)');
     expect(detail).toContain('BGP.med: 10');
