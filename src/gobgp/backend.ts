@@ -45,6 +45,9 @@ interface Link {
   since: number;
 }
 
+/** Deadline of the periodic liveness probe (GetBgp); a healthy gobgpd answers in milliseconds. */
+const PROBE_DEADLINE_MS = 3_000;
+
 export class GobgpBackend implements BgpBackend {
   readonly kind = 'gobgp' as const;
   private readonly log: Logger;
@@ -346,7 +349,7 @@ export class GobgpBackend implements BgpBackend {
 
   /** A daemon restarted without our stream noticing (or StopBgp by someone) shows as global not started. */
   private async checkDaemon(): Promise<void> {
-    const global = await this.requireClient().getBgp();
+    const global = await this.requireClient().probeBgp(PROBE_DEADLINE_MS);
     if (!isStarted(global)) throw new GobgpError('GOBGP_UNAVAILABLE', 'gobgpd global BGP is not started (daemon restarted?)', { rpc: 'GetBgp' });
     if (this.opts.manage) await this.applyNeighbors();
   }

@@ -123,6 +123,15 @@ export class GobgpClient {
     return res.global ?? {};
   }
 
+  /**
+   * GetBgp as a liveness probe: one attempt with a short deadline, so a hung daemon shows in
+   * readiness within seconds instead of after three full deadlines.
+   */
+  async probeBgp(deadlineMs: number): Promise<ApiGlobal> {
+    const res = await this.unary<{ global?: ApiGlobal }>('GetBgp', {}, { idempotent: false, deadlineMs });
+    return res.global ?? {};
+  }
+
   async startBgp(global: ApiGlobal): Promise<void> {
     await this.unary('StartBgp', { global }, { idempotent: false });
   }
