@@ -310,7 +310,7 @@ function openSent(s: FsmSnapshot, ev: FsmEvent, ctx: FsmContext): FsmResult {
       // "sends a NOTIFICATION with a Cease, ... increments the ConnectRetryCounter by 1, ... and changes its state to Idle."
       return toIdle(s, ctx, {
         reason: 'connection collision resolution',
-        notification: cease(CeaseSubcode.ConnectionCollisionResolution),
+        notification: cease(CeaseSubcode.ConnectionCollision),
         countFailure: true,
       });
     case 'NotifMsgVerErr':
@@ -369,7 +369,7 @@ function openConfirm(s: FsmSnapshot, ev: FsmEvent, ctx: FsmContext): FsmResult {
       // "sends a NOTIFICATION with a Cease, ... increments the ConnectRetryCounter by 1, ... changes its state to Idle."
       return toIdle(s, ctx, {
         reason: 'connection collision resolution',
-        notification: cease(CeaseSubcode.ConnectionCollisionResolution),
+        notification: cease(CeaseSubcode.ConnectionCollision),
         countFailure: true,
       });
     case 'KeepAliveMsg': {
@@ -418,7 +418,7 @@ function established(s: FsmSnapshot, ev: FsmEvent, ctx: FsmContext): FsmResult {
       // sends a NOTIFICATION with a Cease, ... and changes its state to Idle."
       return toIdle(s, ctx, {
         reason: 'connection collision resolution',
-        notification: cease(CeaseSubcode.ConnectionCollisionResolution),
+        notification: cease(CeaseSubcode.ConnectionCollision),
         countFailure: true,
       });
     case 'NotifMsgVerErr':

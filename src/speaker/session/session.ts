@@ -163,7 +163,7 @@ export class Session {
     if (s === 'established') {
       // §6.8: "collision with existing BGP connection that is in the Established state causes
       // closing of the newly created connection" (CollisionDetectEstablishedState is false).
-      return this.#reject(conn, cease(CeaseSubcode.ConnectionCollisionResolution), 'session already established');
+      return this.#reject(conn, cease(CeaseSubcode.ConnectionCollision), 'session already established');
     }
     if (s === 'opensent' || s === 'openconfirm') {
       if (this.#collision) return this.#reject(conn, cease(CeaseSubcode.ConnectionRejected), 'a second connection is already pending');
@@ -216,7 +216,7 @@ export class Session {
     const level = s.state === 'established' || before.state === 'established' || freshFailure ? 'info' : 'debug';
     this.#log[level]({ code: 'BGP_PEER_STATE', from: before.state, to: s.state, reason: s.reason }, `peer ${this.address} ${before.state} -> ${s.state}: ${s.reason}`);
     if (this.#collision && s.state !== 'opensent' && s.state !== 'openconfirm') {
-      this.#dropCollision(cease(CeaseSubcode.ConnectionCollisionResolution));
+      this.#dropCollision(cease(CeaseSubcode.ConnectionCollision));
     }
     this.callbacks.change(this.status());
   }
@@ -354,7 +354,7 @@ export class Session {
       message: (msg) => {
         if (!current()) return;
         if (msg.type === MessageType.Open) return this.#resolveCollision(conn, msg);
-        this.#dropCollision(cease(CeaseSubcode.ConnectionCollisionResolution));
+        this.#dropCollision(cease(CeaseSubcode.ConnectionCollision));
       },
       malformed: (err) => current() && this.#dropCollision(err),
       closed: () => {
@@ -368,11 +368,11 @@ export class Session {
     // Our own connection lost only if we initiated it and the peer's identifier is higher; a
     // second connection initiated by the peer means it gave up on its first one.
     const keepExisting = existing?.direction === 'outbound' && collisionWinner(this.cfg.routerId, open.routerId) === 'locally-initiated';
-    if (keepExisting || !existing) return this.#dropCollision(cease(CeaseSubcode.ConnectionCollisionResolution));
+    if (keepExisting || !existing) return this.#dropCollision(cease(CeaseSubcode.ConnectionCollision));
     this.#log.info({ code: 'BGP_COLLISION', peer_id: open.routerId }, 'connection collision: keeping the connection the peer initiated');
     this.#collision = undefined;
     this.#conn = undefined;
-    this.#write(existing, [encodeMessage(toMessage(cease(CeaseSubcode.ConnectionCollisionResolution)), existing.codec)]);
+    this.#write(existing, [encodeMessage(toMessage(cease(CeaseSubcode.ConnectionCollision)), existing.codec)]);
     this.#closeConn(existing);
     const before = this.#fsm;
     this.#fsm = adoptCollisionWinner(before, this.#ctx());
