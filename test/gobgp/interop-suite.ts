@@ -110,6 +110,24 @@ function defineSuite(version: GobgpVersion): void {
     return line?.trim().split(/\s+/)[4];
   }
 
+  /**
+   * Waits until BIRD's `proto` is Established and has stayed so, with the same Since, for
+   * `quietMs`: an UpdatePeer that resets the session may land after a first Established reading,
+   * so one reading is not a baseline to compare against.
+   */
+  async function birdSettled(proto: string, d: Gobgpd, quietMs = 1_500): Promise<string | undefined> {
+    await birdEstablished(proto, d);
+    let since = await birdSince(proto);
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, quietMs));
+      const now = await birdSince(proto);
+      if (now === since && (await br().protocolState(proto)) === 'Established') return since;
+      await birdEstablished(proto, d);
+      since = await birdSince(proto);
+    }
+    throw new Error(`BIRD session ${proto} did not settle (still changing after 20 × ${quietMs} ms)`);
+  }
+
   async function ribPrefixes(d: Gobgpd, family: 'ipv4' | 'ipv6'): Promise<string[]> {
     return (await d.rib(family)).map((p) => p.prefix).sort();
   }
@@ -245,6 +263,7 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
       main!.detach();
       const { logger } = captureLogger();
       const next = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger }));
+      main = next; // live for the following tests even if an assertion below fails
       await next.start();
       // Before the manager's first apply, nothing of ours is touched.
       expect(await ribPrefixes(gm(), 'ipv4')).toContain(C.prefix);
@@ -255,7 +274,6 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
       expect(prefixes).toContain('198.51.100.7/32');
       expect(prefixes).toContain(B.prefix); // the operator's
       await waitFor(async () => (await birdRoute('master4', 'vm', C.prefix)) === undefined, { timeoutMs: 20_000, what: `${C.prefix} withdrawn at BIRD` });
-      main = next;
     });
 
     it('a neighbor an older vipcast added with another connect_retry (5 s) is left as it is: the session stays up', async () => {
@@ -268,27 +286,31 @@ protocol bgp ${['vm', 'vc', 'vp'][i]} {
         client.close();
       }
       expect(await connectRetry()).toBe(5);
-      await birdEstablished('vm', gm());
-      const since = await birdSince('vm');
+      const since = await birdSettled('vm', gm());
       main!.detach();
       const { logger } = captureLogger();
       const next = newBackend(backendOptions(gm().apiAddress, { neighbors: [managedNeighbor()], logger }));
+      // The following tests use `main`: even if an assertion below fails, it must be the live one.
+      main = next;
       await next.start();
       await next.resync();
       // Not worth an UpdatePeer: 3.10 would drop the session for it.
       expect(await connectRetry()).toBe(5);
       expect(await br().protocolState('vm')).toBe('Established');
       expect(await birdSince('vm')).toBe(since);
-      main = next;
     });
 
     it('peer state follows the session (WatchEvent), with RFC 4271 names', async () => {
       const changes: string[] = [];
       main!.onPeerChange((p) => changes.push(p.state));
       await br().birdc('disable vm');
-      const down = await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state !== 'established'), { timeoutMs: 20_000, what: 'peer to leave established' });
-      expect(['idle', 'connect', 'active', 'opensent', 'openconfirm']).toContain(down.state);
-      await br().birdc('enable vm');
+      try {
+        const down = await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state !== 'established'), { timeoutMs: 20_000, what: 'peer to leave established' });
+        expect(['idle', 'connect', 'active', 'opensent', 'openconfirm']).toContain(down.state);
+      } finally {
+        // Later tests need the session: never leave it disabled behind a failed assertion.
+        await br().birdc('enable vm');
+      }
       await waitFor(() => main!.peers().find((p) => p.address === birdAddr && p.state === 'established'), { timeoutMs: 30_000, what: 'peer established again' });
       expect(changes).toContain('established');
       expect(changes.some((s) => s !== 'established')).toBe(true);
