@@ -35,6 +35,7 @@ export class RawConn {
   readonly arrivals: number[] = [];
   closed = false;
   #buf = Buffer.alloc(0);
+  #pauseOn?: (m: DecodedMessage) => boolean;
   codec: CodecOptions = CODEC_4OCTET;
 
   constructor(readonly socket: Socket) {
@@ -51,9 +52,32 @@ export class RawConn {
       const bytes = this.#buf.subarray(0, len);
       this.raw.push(Buffer.from(bytes));
       this.arrivals.push(performance.now());
-      this.received.push(decodeMessage(bytes, this.codec));
+      const msg = decodeMessage(bytes, this.codec);
+      this.received.push(msg);
       this.#buf = this.#buf.subarray(len);
+      if (this.#pauseOn?.(msg)) {
+        this.#pauseOn = undefined;
+        this.socket.pause();
+      }
     }
+  }
+
+  /**
+   * Stop reading as soon as a received message matches (the rest of the chunk already read is
+   * still decoded): the speaker's writes then back up in the kernel and in its socket buffer.
+   */
+  pauseOn(match: (m: DecodedMessage) => boolean): void {
+    this.#pauseOn = match;
+  }
+
+  get paused(): boolean {
+    return this.socket.isPaused();
+  }
+
+  /** Read again after pauseOn (and disarm it if it has not fired). */
+  resume(): void {
+    this.#pauseOn = undefined;
+    this.socket.resume();
   }
 
   send(bytes: Buffer | Uint8Array): void {
