@@ -76,7 +76,10 @@ function target(c: CheckSpec): string {
 /** Which detectors run a check (issue 7): the periodic one always, a passive one where configured. */
 function detector(c: CheckSpec): string {
   if (!c.passive) return 'periodic';
-  if (c.type === 'exec') return `periodic + pid ${c.watchPidFile ?? ''}`;
+  if (c.type === 'exec') {
+    const watched = [c.watchPidFile && `pid ${c.watchPidFile}`, c.watchSystemdUnit && `unit ${c.watchSystemdUnit}`].filter(Boolean);
+    return ['periodic', ...watched].join(' + ');
+  }
   return 'periodic + passive';
 }
 

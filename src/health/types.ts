@@ -51,6 +51,11 @@ export interface ExecCheckSpec extends CheckBase {
   command: string[];
   /** Process whose exit triggers an immediate re-check (issue 7). */
   watchPidFile?: string;
+  /**
+   * Cgroup of a systemd unit whose emptying triggers an immediate re-check (issue 7), relative
+   * to the cgroup v2 mount, e.g. "system.slice/nginx.service" (resolved by the config loader).
+   */
+  watchSystemdUnit?: string;
 }
 
 export type DnsRecordType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'NS' | 'PTR' | 'SOA' | 'SRV' | 'TXT';

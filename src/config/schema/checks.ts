@@ -4,9 +4,15 @@
  *
  * `passive` (issue 7: event-driven detection) defaults to true for tcp, http and grpc, where a
  * connection to the target can be kept open. exec and dns have no such connection: the key is
- * refused there, and an exec check's passive detector is its `watch_pid_file`.
+ * refused there, and an exec check's passive detectors are its `watch_pid_file` (polled) and
+ * its `watch_systemd_unit` (the unit's cgroup v2 `cgroup.events`, watched with inotify; see
+ * ../../health/passive/unit-watch.ts). A unit is given by name (a service in system.slice, or a
+ * template instance in its system-<template>.slice) or, anywhere else, by its cgroup path as
+ * `systemctl show -p ControlGroup --value UNIT` prints it. Whether the host has cgroup v2 is
+ * not the file's business: the watcher says so at start-up.
  */
 import * as z from 'zod';
+import { unitCgroupPath } from '../../health/passive/unit-cgroup.js';
 import type { CheckSpec, DnsRecordType } from '../../health/types.js';
 import { formatHostPort } from '../net.js';
 import { duration, filePath, hostPort, report } from './primitives.js';
@@ -17,7 +23,7 @@ const HOUR = 3_600_000;
 /** A check as the schema yields it: timeoutMs only when the check sets its own. */
 export type ParsedCheck = CheckSpec & { labelSet: boolean };
 
-const NO_PASSIVE = 'passive detection needs a connection to watch: it applies to tcp, http and grpc checks (exec checks: use watch_pid_file)';
+const NO_PASSIVE = 'passive detection needs a connection to watch: it applies to tcp, http and grpc checks (exec checks: use watch_pid_file or watch_systemd_unit)';
 
 const base = {
   timeout: duration(1, HOUR, '1ms..1h').optional(),
@@ -125,6 +131,16 @@ function tcpCheck() {
   }));
 }
 
+/** A unit name or cgroup path, resolved to the cgroup path relative to the cgroup v2 mount. */
+const systemdUnit = z.string().transform((text, ctx) => {
+  const r = unitCgroupPath(text);
+  if (!r.ok) {
+    report(ctx, 'invalid_value', r.message);
+    return z.NEVER;
+  }
+  return r.path;
+});
+
 function execCheck(sctx: SchemaContext) {
   return z
     .strictObject({
@@ -138,18 +154,21 @@ function execCheck(sctx: SchemaContext) {
         })
         .min(1, { message: 'must name a program' }),
       watch_pid_file: filePath(sctx).optional(),
+      watch_systemd_unit: systemdUnit.optional(),
     })
     .transform((c): ParsedCheck => ({
       type: 'exec',
       label: c.label ?? `exec:${c.command.join(' ')}`,
       labelSet: c.label !== undefined,
       timeoutMs: c.timeout,
-      // The pid file's process exit is exec's only event source.
-      passive: c.watch_pid_file !== undefined,
+      // The pid file's process and the unit's cgroup are exec's only event sources.
+      passive: c.watch_pid_file !== undefined || c.watch_systemd_unit !== undefined,
       command: c.command,
       watchPidFile: c.watch_pid_file,
+      ...(c.watch_systemd_unit === undefined ? {} : { watchSystemdUnit: c.watch_systemd_unit }),
     }));
 }
+
 
 const RECORDS = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT'] as const satisfies readonly DnsRecordType[];
 
