@@ -235,6 +235,13 @@ describe('encodePathAttributes / encodeNlri (GoBGP pattrs_binary, nlri_binary)',
     expect(encodeNlri(route.prefix).toString('hex')).toBe('20c000020a');
   });
 
+  it('encodeNlri: each result owns its bytes (the scratch it is built in is reused)', () => {
+    const a = encodeNlri({ family: 'ipv4', prefix: '192.0.2.10/32' });
+    const b = encodeNlri({ family: 'ipv6', prefix: '2001:db8::/32' });
+    const c = encodeNlri({ family: 'ipv4', prefix: '10.0.0.0/8' });
+    expect([a, b, c].map((x) => x.toString('hex'))).toEqual(['20c000020a', '2020010db8', '080a']);
+  });
+
   it('IPv6: MP_REACH_NLRI carries the next hop and the route itself', () => {
     const route: OutboundRoute = { ...GROUP_B, prefix: { family: 'ipv6', prefix: '2001:db8::10/128' }, nextHop: '2001:db8::1' };
     const parts = encodePathAttributes(route, PLAIN);
