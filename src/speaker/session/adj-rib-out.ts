@@ -28,10 +28,14 @@ export function routeSignature(r: OutboundRoute): string {
 export interface RibDiff {
   announce: WantedRoute[];
   withdraw: Prefix[];
+  /** The RIB's generation per family when the diff was taken (see commit). */
+  generation: Readonly<Record<AddressFamily, number>>;
 }
 
 export class AdjRibOut {
   readonly #sent = new Map<string, { prefix: Prefix; sig: string }>();
+  /** Bumped whenever a family is forgotten: a diff taken before cannot be trusted for it. */
+  readonly #generation: Record<AddressFamily, number> = { ipv4: 0, ipv6: 0 };
 
   get size(): number {
     return this.#sent.size;
@@ -45,21 +49,35 @@ export class AdjRibOut {
       if (this.#sent.get(key)?.sig !== w.sig) announce.push(w);
     }
     for (const [key, entry] of this.#sent) if (!wanted.has(key)) withdraw.push(entry.prefix);
-    return { announce, withdraw };
+    return { announce, withdraw, generation: { ...this.#generation } };
   }
 
-  /** Record a diff once its UPDATEs were written. */
-  commit(d: RibDiff): void {
+  /**
+   * Record a diff once its UPDATEs were written. Announcements of a family forgotten since the
+   * diff was taken are not recorded: a ROUTE-REFRESH processed while they were being written
+   * asks for the whole family again (RFC 2918 §4), and the peer may have read some of them
+   * before it asked. Left out, they go again with the sync the refresh queued. Returns those
+   * families.
+   */
+  commit(d: RibDiff): AddressFamily[] {
+    const stale = (['ipv4', 'ipv6'] as const).filter((f) => d.generation[f] !== this.#generation[f]);
     for (const p of d.withdraw) this.#sent.delete(p.prefix);
-    for (const w of d.announce) this.#sent.set(w.route.prefix.prefix, { prefix: w.route.prefix, sig: w.sig });
+    for (const w of d.announce) {
+      if (stale.length > 0 && stale.includes(w.route.prefix.family)) continue;
+      this.#sent.set(w.route.prefix.prefix, { prefix: w.route.prefix, sig: w.sig });
+    }
+    return stale;
   }
 
   /** RFC 2918 route refresh: forget a family so the next sync sends all of it again. */
   forgetFamily(family: AddressFamily): void {
+    this.#generation[family]++;
     for (const [key, e] of this.#sent) if (e.prefix.family === family) this.#sent.delete(key);
   }
 
   clear(): void {
+    this.#generation.ipv4++;
+    this.#generation.ipv6++;
     this.#sent.clear();
   }
 }

@@ -11,8 +11,11 @@ import { connect as tcpConnect } from 'node:net';
 import type { Logger } from 'pino';
 import type { DesiredSet, NeighborSpec, PeerState, PeerStatus } from '../../backend/types.js';
 import {
+  AFI_IPV4,
+  AFI_IPV6,
   MessageType,
   NotificationError,
+  SAFI_UNICAST,
   describeNotification,
   encodeMessage,
   encodeShutdownCommunication,
@@ -24,6 +27,7 @@ import {
   type DecodedUpdate,
   type NotificationMessage,
   type OpenMessage,
+  type RouteRefreshMessage,
 } from '../codec/index.js';
 import {
   CeaseSubcode,
@@ -301,7 +305,7 @@ export class Session {
       case MessageType.Notification:
         return this.#feed(notificationEvent(msg));
       case MessageType.RouteRefresh:
-        return this.#onRouteRefresh(msg.afi);
+        return this.#onRouteRefresh(msg);
     }
   }
 
@@ -336,11 +340,19 @@ export class Session {
     this.callbacks.update?.(u, this.status());
   }
 
-  #onRouteRefresh(afi: number): void {
-    // RFC 2918 §4: re-advertise the Adj-RIB-Out of the requested family.
-    const family = afi === 1 ? 'ipv4' : afi === 2 ? 'ipv6' : undefined;
+  #onRouteRefresh(msg: RouteRefreshMessage): void {
+    // RFC 2918 §4: re-advertise the Adj-RIB-Out of the requested <AFI, SAFI>; one we did not
+    // advertise is ignored. Only subtype 0 is a request: a BoRR or EoRR (RFC 7313 §3, 1 and 2)
+    // marks the peer's own re-advertisement, and §5 says to ignore any other subtype.
+    const family = msg.afi === AFI_IPV4 ? 'ipv4' : msg.afi === AFI_IPV6 ? 'ipv6' : undefined;
     if (this.#fsm.state !== 'established' || !family || !this.#negotiated?.families.includes(family)) return;
+    if (msg.safi !== SAFI_UNICAST || msg.subtype !== 0) {
+      this.#log.debug({ code: 'BGP_ROUTE_REFRESH_IGNORED', afi: msg.afi, safi: msg.safi, subtype: msg.subtype }, 'ROUTE-REFRESH ignored: not a request (RFC 7313 BoRR/EoRR) or not for unicast');
+      return;
+    }
     this.#log.info({ code: 'BGP_ROUTE_REFRESH', family }, 'route refresh requested, re-sending');
+    // UPDATEs being written now are not recorded for this family when their write completes
+    // (AdjRibOut.commit): the peer may have read them before it asked.
     this.#rib.forgetFamily(family);
     void this.#enqueueSync();
   }
@@ -445,7 +457,11 @@ export class Session {
       return;
     }
     if (conn !== this.#conn) return;
-    this.#rib.commit(diff);
+    const refreshed = this.#rib.commit(diff);
+    if (refreshed.length > 0) {
+      // The refresh's own sync, queued behind this one, re-sends these families whole.
+      this.#log.debug({ code: 'BGP_REFRESH_DURING_WRITE', families: refreshed }, 'route refresh arrived while UPDATEs were written: the family goes again');
+    }
     if (eor.length > 0) this.#eorSent = true;
     this.#log.debug({ code: 'BGP_UPDATES_SENT', announced: diff.announce.length, withdrawn: diff.withdraw.length, messages: messages.length }, 'UPDATEs written');
     this.callbacks.change(this.status());
