@@ -355,9 +355,9 @@ export class VipRunner {
   }
 }
 
-/** Passive detection is on for tcp/http/grpc with `passive`, and for exec with a pid file. */
+/** Passive detection is on for tcp/http/grpc with `passive`, and for exec with a pid file or unit. */
 function wantsPassive(spec: CheckSpec): boolean {
-  if (spec.type === 'exec') return spec.watchPidFile !== undefined;
+  if (spec.type === 'exec') return spec.watchPidFile !== undefined || spec.watchSystemdUnit !== undefined;
   if (spec.type === 'dns') return false;
   return spec.passive;
 }

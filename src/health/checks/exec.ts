@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { PidWatcher } from '../passive/pid-watch.js';
+import type { UnitWatcher } from '../passive/unit-watch.js';
 import type { ExecCheckSpec } from '../types.js';
 import { down, errorCode, errorMessage, ok, type Checker, type Outcome, type PassiveListener } from './types.js';
 
@@ -17,10 +18,12 @@ const OUTPUT_TAIL = 200;
 export class ExecChecker implements Checker {
   readonly spec: ExecCheckSpec;
   readonly #pids: PidWatcher;
+  readonly #units: UnitWatcher;
 
-  constructor(spec: ExecCheckSpec, pids: PidWatcher) {
+  constructor(spec: ExecCheckSpec, pids: PidWatcher, units: UnitWatcher) {
     this.spec = spec;
     this.#pids = pids;
+    this.#units = units;
   }
 
   run(signal: AbortSignal, timeoutMs: number): Promise<Outcome> {
@@ -60,7 +63,7 @@ export class ExecChecker implements Checker {
       child.once('exit', (status, sig) => {
         const output = tail.trim().replace(/\s+/g, ' ');
         const suffix = (output ? `: ${output}` : '') + (killError ? ` (${killError})` : '');
-        if (status === 0 && !timedOut && this.spec.watchPidFile !== undefined) this.#pids.rearm(this.spec.watchPidFile);
+        if (status === 0 && !timedOut) this.#rearm();
         if (timedOut) finish(down('TIMEOUT', `exec timeout after ${timeoutMs} ms (process group killed)${suffix}`));
         else if (status === 0) finish(ok(`exec exit 0${suffix}`));
         else if (status !== null) finish(down('EXEC_EXIT', `exec exit ${status}${suffix}`));
@@ -69,10 +72,20 @@ export class ExecChecker implements Checker {
     });
   }
 
+  /** Either detector, or both: a pid file and a unit may be watched together. */
   watch(listener: PassiveListener): () => void {
-    const pidFile = this.spec.watchPidFile;
-    if (pidFile === undefined) return () => undefined;
-    return this.#pids.subscribe(pidFile, listener);
+    const { watchPidFile, watchSystemdUnit } = this.spec;
+    const unsubscribes = [
+      watchPidFile === undefined ? undefined : this.#pids.subscribe(watchPidFile, listener),
+      watchSystemdUnit === undefined ? undefined : this.#units.subscribe(watchSystemdUnit, listener),
+    ];
+    return () => unsubscribes.forEach((u) => u?.());
+  }
+
+  /** After a pass: the service may have restarted under a new pid or in a new cgroup. */
+  #rearm(): void {
+    if (this.spec.watchPidFile !== undefined) this.#pids.rearm(this.spec.watchPidFile);
+    if (this.spec.watchSystemdUnit !== undefined) this.#units.rearm(this.spec.watchSystemdUnit);
   }
 }
 

@@ -5,6 +5,7 @@ import { GrpcClients } from '../passive/grpc-clients.js';
 import { HttpAgents } from '../passive/http-agents.js';
 import { PidWatcher } from '../passive/pid-watch.js';
 import { TcpHolder } from '../passive/tcp-holder.js';
+import { UnitWatcher, type UnitWatcherOptions } from '../passive/unit-watch.js';
 import type { CheckSpec } from '../types.js';
 import { DnsChecker } from './dns.js';
 import { ExecChecker } from './exec.js';
@@ -19,12 +20,14 @@ export class CheckPools {
   readonly http: HttpAgents;
   readonly grpc: GrpcClients;
   readonly pids: PidWatcher;
+  readonly units: UnitWatcher;
 
-  constructor(logger: Logger, clock: Clock) {
+  constructor(logger: Logger, clock: Clock, opts: { units?: UnitWatcherOptions } = {}) {
     this.tcp = new TcpHolder(logger, clock);
     this.http = new HttpAgents(logger);
     this.grpc = new GrpcClients(logger);
     this.pids = new PidWatcher(logger, clock);
+    this.units = new UnitWatcher(logger, opts.units);
   }
 
   close(): void {
@@ -32,6 +35,7 @@ export class CheckPools {
     this.http.close();
     this.grpc.close();
     this.pids.close();
+    this.units.close();
   }
 }
 
@@ -45,7 +49,7 @@ export function checkerFactory(pools: CheckPools): CheckerFactory {
       case 'tcp':
         return new TcpChecker(spec, pools.tcp);
       case 'exec':
-        return new ExecChecker(spec, pools.pids);
+        return new ExecChecker(spec, pools.pids, pools.units);
       case 'dns':
         return new DnsChecker(spec, timeoutMs);
       case 'grpc':
