@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { BackendOptions, BgpBackend, DesiredSet, NeighborSpec, PeerListener, PeerStatus, Readiness } from '../backend/types.js';
+import type { BackendOptions, BgpBackend, DesiredSet, NeighborSpec, PeerListener, PeerStatus, Readiness, RouteAttributes } from '../backend/types.js';
 import type { GobgpConfig } from '../config/types.js';
 import { DEFAULT_TIMEOUTS, type ClientTimeouts, type GobgpClient, type WatchHandle } from './api/client.js';
 import { connect } from './api/detect.js';
@@ -48,6 +48,9 @@ interface Link {
 /** Deadline of the periodic liveness probe (GetBgp); a healthy gobgpd answers in milliseconds. */
 const PROBE_DEADLINE_MS = 3_000;
 
+/** A route's encoding with the attributes' JSON it was encoded from, by the route's prefix text. */
+type EncodeCache = Map<string, { attrJson: string; path: OwnPath }>;
+
 export class GobgpBackend implements BgpBackend {
   readonly kind = 'gobgp' as const;
   private readonly log: Logger;
@@ -68,8 +71,8 @@ export class GobgpBackend implements BgpBackend {
    * first apply() then repairs from ListPath (removing what a crashed predecessor left).
    */
   private desiredKnown = false;
-  /** Encoded paths of the last apply by route signature (see encode()). */
-  private encodeCache = new Map<string, OwnPath>();
+  /** Encoded paths of the last apply by the route's prefix text (see encode()). */
+  private encodeCache: EncodeCache = new Map();
   private lastRepairAt = 0;
   /** What the last repair changed (for the connect/recover log line). */
   private lastRepair = { add: 0, withdraw: 0 };
@@ -135,17 +138,23 @@ export class GobgpBackend implements BgpBackend {
   /**
    * Encodes the desired set, reusing the previous apply's encoding of every unchanged route
    * (most of them, usually: encoding 10,000 routes from scratch costs far more than comparing).
+   * The cache is keyed by the route's prefix text and checked against the attributes' JSON; the
+   * JSON is computed once per attributes object in this call (the manager hands out one object
+   * per VIP state, many routes may share one).
    */
   private encode(desired: DesiredSet): Map<string, OwnPath> {
     const encoded = new Map<string, OwnPath>();
-    const cache = new Map<string, OwnPath>();
+    const cache: EncodeCache = new Map();
     const shared: SharedAttributes = new Map();
+    const json = new Map<RouteAttributes, string>();
     for (const route of desired.values()) {
-      const attrJson = JSON.stringify(route.attributes);
-      const sig = `${route.prefix}|${attrJson}`;
-      const p = this.encodeCache.get(sig) ?? desiredPath(route, this.ctx, shared, attrJson);
-      cache.set(sig, p);
-      encoded.set(p.prefix, p);
+      let attrJson = json.get(route.attributes);
+      if (attrJson === undefined) json.set(route.attributes, (attrJson = JSON.stringify(route.attributes)));
+      const prev = this.encodeCache.get(route.prefix);
+      const hit = prev !== undefined && prev.attrJson === attrJson && prev.path.family === route.family;
+      const entry = hit ? prev : { attrJson, path: desiredPath(route, this.ctx, shared, attrJson) };
+      cache.set(route.prefix, entry);
+      encoded.set(entry.path.prefix, entry.path);
     }
     this.encodeCache = cache;
     return encoded;
