@@ -19,7 +19,12 @@ import { findCgroup2Mount, parsePopulated } from '../../src/health/passive/unit-
 import { UnitWatcher, type UnitWatcherOptions } from '../../src/health/passive/unit-watch.js';
 import type { CheckResult } from '../../src/health/types.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
+import { rm } from 'node:fs/promises';
+import { hasBird } from '../harness/bird.js';
+import { freePort, loopbackAddress } from '../harness/net.js';
+import { hasBuild, VipcastProcess } from '../harness/vipcast.js';
 import { sleep, waitFor } from '../harness/wait.js';
+import { startBird, tempDir, vipsView, waitAdmin, waitRoute, writeText } from '../faults/lib/fixture.js';
 import { execSpec, vip } from './helpers/vip.js';
 
 // --- a cgroup tree of our own ----------------------------------------------------------------
@@ -285,6 +290,71 @@ describe.skipIf(SKIP !== undefined)(`watch_systemd_unit on a real cgroup v2 tree
     expect(r.pools.units.armed(unit)).toBe(false);
   });
 });
+
+describe.skipIf(SKIP !== undefined || !hasBird() || !hasBuild())(
+  `vipcast run with watch_systemd_unit, a real BIRD and /v1/vips${SKIP ? ` (skipped: ${SKIP})` : !hasBird() ? ' (skipped: no BIRD)' : !hasBuild() ? ' (skipped: no build, run npm run build)' : ''}`,
+  () => {
+    it('kill -9 of the unit: the route leaves BIRD well before the 10 s interval; /v1/vips says passive', async () => {
+      if ('skip' in TEST_ROOT) return;
+      // The cgroup path form, relative to the mount vipcast finds itself in /proc/self/mountinfo.
+      const unit = `${TEST_ROOT.name}/system.slice/e2e.service`;
+      const dir = join(TEST_ROOT.mount, unit);
+      const svc = await startUnit(dir);
+      const ours = loopbackAddress();
+      const birdAddr = loopbackAddress();
+      const { bird, port } = await startBird('10.255.7.1', birdAddr, [
+        // strict bind: BIRD's wildcard listen can hit EADDRINUSE on a busy loopback ("No listening socket").
+        { name: 'vc', neighbor: ours, neighborAs: 65001, extra: 'strict bind yes;' },
+      ]);
+      cleanup.push(() => bird.stop());
+      const adminPort = await freePort();
+      const cfgDir = await tempDir('unit-watch');
+      const config = await writeText(cfgDir, 'vipcast.yaml', `
+bgp:
+  local_as: 65001
+  router_id: ${ours}
+  neighbors:
+    - { address: ${birdAddr}, port: ${port}, remote_as: 65000, local_address: ${ours}, ebgp_multihop: 2 }
+health: { interval: 10s, fast_interval: 100ms, timeout: 1s, rise: 1, fall: 1, jitter: 0% }
+vips:
+  - name: unit
+    prefix: 192.0.2.77
+    checks:
+      - { type: exec, command: [/bin/grep, -qx, populated 1, ${join(dir, 'cgroup.events')}], watch_systemd_unit: /${unit} }
+admin: { listen: "127.0.0.1:${adminPort}" }
+log: { level: warn }
+shutdown: { graceful_community: false, grace_period: 0s }
+`);
+      const vipcast = new VipcastProcess(['run', '--config', config]);
+      cleanup.push(async () => {
+        await vipcast.stop('SIGKILL');
+        await rm(cfgDir, { recursive: true, force: true });
+      });
+      await waitAdmin(vipcast, adminPort);
+      await waitRoute(bird, 'vc', '192.0.2.77/32', true, 30_000).catch(async (err: unknown) => {
+        throw new Error(`${String(err)}; /v1/vips ${JSON.stringify(await vipsView(adminPort))}; BIRD ${await bird.birdc('show protocols all vc').catch(String)}; vipcast: ${vipcast.output.slice(-3000)}`);
+      });
+      // Past the anti-flap bound (fast_interval after the up flip), as in a real incident.
+      await sleepPast(100);
+      const at = performance.now();
+      svc.kill('SIGKILL');
+      await waitRoute(bird, 'vc', '192.0.2.77/32', false, 15_000);
+      const latency = performance.now() - at;
+      await svc.exited;
+      console.info(`vipcast run + BIRD: route gone from BIRD ${latency.toFixed(0)} ms after kill -9 of the unit's process (interval 10 s; BIRD polled every 25 ms)`);
+      expect(latency).toBeLessThan(1_000);
+      const view = (await vipsView(adminPort)).find((v) => v.name === 'unit');
+      expect(view).toMatchObject({ healthy: false, advertised: false, detector: 'passive' });
+      expect(vipcast.output).not.toMatch(/UNIT_WATCH_NO_CGROUP/);
+    }, 90_000);
+  },
+);
+
+/** Bounded: wait until `ms` more have passed (the runner's own time bound, not a hope). */
+async function sleepPast(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  await waitFor(() => performance.now() >= until, { timeoutMs: ms + 5_000, intervalMs: 10, what: `${ms} ms` });
+}
 
 describe('a host without cgroup v2', () => {
   it('is an error naming watch_systemd_unit at start-up; the check still runs periodically', async () => {
