@@ -1,0 +1,161 @@
+/**
+ * IP-level options of a TCP socket that Node.js does not expose: the unicast TTL / hop limit
+ * (eBGP sends TTL 1 to a directly connected peer) and the minimum accepted TTL (GTSM, RFC 5082
+ * §3). `net.Socket` has no setTTL and its handle no setsockopt, so this calls setsockopt(2) in
+ * libc through koffi, a C FFI shipped as prebuilt binaries (no compiler at install time).
+ *
+ * koffi and libc are loaded on first use, not at import: where either is missing (another
+ * platform, a prebuilt binary that did not install, a non-glibc libc) vipcast still runs, and
+ * every call throws SocketOptionError SOCKOPT_UNAVAILABLE, for the caller to log.
+ *
+ * Linux only: the option numbers are Linux's (<netinet/in.h>, <linux/in6.h>); other systems
+ * number them differently, so they get SOCKOPT_UNAVAILABLE rather than a wrong option.
+ *
+ * The descriptor is `socket._handle.fd`, which libuv creates only when it binds or connects:
+ * an outbound socket has one from its 'connect' event on, an accepted one from the start.
+ */
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import type * as Koffi from 'koffi';
+
+export type SocketOptionErrorCode =
+  /** koffi or libc could not be loaded, or the platform's option numbers are unknown. */
+  | 'SOCKOPT_UNAVAILABLE'
+  /** The socket has no descriptor (not connected yet, or already destroyed). */
+  | 'SOCKOPT_NO_FD'
+  /** setsockopt/getsockopt returned -1; the message carries errno. */
+  | 'SOCKOPT_FAILED';
+
+export class SocketOptionError extends Error {
+  override readonly name = 'SocketOptionError';
+  constructor(
+    readonly code: SocketOptionErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+}
+
+export type IpFamily = 'ipv4' | 'ipv6';
+
+/** Linux <netinet/in.h> and <linux/in6.h>. */
+const IPPROTO_IP = 0;
+const IPPROTO_IPV6 = 41;
+const OPTIONS = {
+  /** IP_TTL: TTL of unicast packets sent (ip(7)). */
+  hopLimit: { ipv4: [IPPROTO_IP, 2], ipv6: [IPPROTO_IPV6, 16] /* IPV6_UNICAST_HOPS */ },
+  /** IP_MINTTL / IPV6_MINHOPCOUNT: incoming segments below this TTL are dropped (GTSM). */
+  minHopLimit: { ipv4: [IPPROTO_IP, 21], ipv6: [IPPROTO_IPV6, 73] },
+} as const satisfies Record<string, Record<IpFamily, readonly [number, number]>>;
+
+type OptionName = keyof typeof OPTIONS;
+
+interface Libc {
+  setsockopt(fd: number, level: number, name: number, value: number[], len: number): number;
+  getsockopt(fd: number, level: number, name: number, value: number[], len: number[]): number;
+  errnoName(): string;
+}
+
+let libc: Libc | SocketOptionError | undefined;
+
+function loadLibc(): Libc {
+  libc ??= openLibc();
+  if (libc instanceof SocketOptionError) throw libc;
+  return libc;
+}
+
+function openLibc(): Libc | SocketOptionError {
+  if (process.platform !== 'linux') {
+    return new SocketOptionError('SOCKOPT_UNAVAILABLE', `IP socket option numbers are known for Linux only, not ${process.platform}`);
+  }
+  let koffi: typeof Koffi;
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  } catch (err) {
+    return new SocketOptionError('SOCKOPT_UNAVAILABLE', `the koffi module (C FFI) cannot be loaded: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const lib = koffi.load('libc.so.6');
+    const set = lib.func('int setsockopt(int, int, int, _In_ int *, uint32_t)') as Libc['setsockopt'];
+    const get = lib.func('int getsockopt(int, int, int, _Out_ int *, _Inout_ uint32_t *)') as Libc['getsockopt'];
+    const names = new Map(Object.entries(koffi.os.errno).map(([name, no]) => [no, name]));
+    const errnoName = (): string => {
+      const no = koffi.errno();
+      return names.get(no) ?? `errno ${no}`;
+    };
+    return { setsockopt: set, getsockopt: get, errnoName };
+  } catch (err) {
+    return new SocketOptionError('SOCKOPT_UNAVAILABLE', `libc.so.6 cannot be loaded through koffi: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Whether setsockopt can be called here; the error says why not. */
+export function socketOptionsAvailable(): true | SocketOptionError {
+  try {
+    loadLibc();
+    return true;
+  } catch (err) {
+    if (err instanceof SocketOptionError) return err;
+    throw err;
+  }
+}
+
+/**
+ * The family of the packets the socket sends. An AF_INET6 socket connected to an IPv4-mapped
+ * address (a dual-stack listener's IPv4 peer) sends IPv4: Linux takes its TTL from IP_TTL, set
+ * at level IPPROTO_IP on the same socket, and ignores IPV6_UNICAST_HOPS for those packets.
+ */
+export function packetFamily(socket: Socket): IpFamily {
+  const local = socket.localAddress ?? '';
+  if (local === '') throw new SocketOptionError('SOCKOPT_NO_FD', 'the socket is not bound or connected');
+  return local.includes(':') && !/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(local) ? 'ipv6' : 'ipv4';
+}
+
+/** TTL (IPv4) or hop limit (IPv6) of every packet the socket sends from now on (1-255). */
+export function setHopLimit(socket: Socket, hops: number): void {
+  setOption(socket, 'hopLimit', hops);
+}
+
+export function getHopLimit(socket: Socket): number {
+  return getOption(socket, 'hopLimit');
+}
+
+/** GTSM (RFC 5082 §3): the kernel drops incoming segments whose TTL is below `min` (0 = off). */
+export function setMinHopLimit(socket: Socket, min: number): void {
+  setOption(socket, 'minHopLimit', min);
+}
+
+export function getMinHopLimit(socket: Socket): number {
+  return getOption(socket, 'minHopLimit');
+}
+
+function setOption(socket: Socket, option: OptionName, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 255) throw new RangeError(`${option} must be 0-255, got ${value}`);
+  const lib = loadLibc();
+  const family = packetFamily(socket);
+  const [level, name] = OPTIONS[option][family];
+  if (lib.setsockopt(descriptor(socket), level, name, [value], 4) !== 0) {
+    throw new SocketOptionError('SOCKOPT_FAILED', `setsockopt ${option} ${value} (${family}) failed: ${lib.errnoName()}`);
+  }
+}
+
+function getOption(socket: Socket, option: OptionName): number {
+  const lib = loadLibc();
+  const family = packetFamily(socket);
+  const [level, name] = OPTIONS[option][family];
+  const value = [0];
+  if (lib.getsockopt(descriptor(socket), level, name, value, [4]) !== 0) {
+    throw new SocketOptionError('SOCKOPT_FAILED', `getsockopt ${option} (${family}) failed: ${lib.errnoName()}`);
+  }
+  return value[0]!;
+}
+
+/** The kernel descriptor under a net.Socket (libuv's, exposed on POSIX as `_handle.fd`). */
+function descriptor(socket: Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
+    throw new SocketOptionError('SOCKOPT_NO_FD', socket.destroyed ? 'the socket is destroyed' : 'the socket has no descriptor yet');
+  }
+  return fd;
+}
