@@ -48,7 +48,7 @@ import { AdjRibOut } from './adj-rib-out.js';
 import { BgpConnection, type ConnectionHandlers } from './connection.js';
 import { localOpen, negotiate, type LocalOpenConfig, type Negotiated } from './open-exchange.js';
 import { wantedRoutes } from './outbound.js';
-import { describeTtlLimit } from './ttl.js';
+import { NeighborTtl } from './ttl.js';
 
 export interface SessionConfig {
   neighbor: NeighborSpec;
@@ -97,6 +97,7 @@ export class Session {
   #lastIdleReason = '';
   readonly #log: Logger;
   readonly #open: LocalOpenConfig;
+  readonly #ttl: NeighborTtl;
 
   constructor(
     readonly cfg: SessionConfig,
@@ -105,6 +106,7 @@ export class Session {
     const n = cfg.neighbor;
     this.#fsm = initialSnapshot(cfg.now());
     this.#log = cfg.logger.child({ peer: n.address, remote_as: n.remoteAs });
+    this.#ttl = new NeighborTtl(n, this.#log);
     this.#open = {
       localAs: cfg.localAs,
       routerId: cfg.routerId,
@@ -138,8 +140,7 @@ export class Session {
   }
 
   start(): void {
-    const limit = describeTtlLimit(this.cfg.neighbor, this.#isIbgp());
-    if (limit) this.#log.debug({ code: 'BGP_TTL_UNSUPPORTED' }, limit);
+    this.#ttl.check(this.#isIbgp());
     this.#feed({ type: 'ManualStart' });
   }
 
@@ -162,6 +163,7 @@ export class Session {
 
   /** An incoming connection from this neighbor's address (the listener routes it here). */
   acceptIncoming(conn: BgpConnection): void {
+    this.#ttl.apply(conn.socket, this.#isIbgp());
     const s = this.#fsm.state;
     if (s === 'idle' && this.#fsm.stopped) return this.#reject(conn, cease(CeaseSubcode.ConnectionRejected), 'neighbor is stopped');
     if (s === 'established') {
@@ -274,7 +276,10 @@ export class Session {
     if (this.#conn) this.#closeConn(this.#conn);
     this.#bind(conn);
     socket.once('connect', () => {
-      if (this.#conn === conn) this.#feed({ type: 'Tcp_CR_Acked' });
+      if (this.#conn !== conn) return;
+      // Before the OPEN: the descriptor exists only from here on (see ./ttl.ts for the SYN).
+      this.#ttl.apply(socket, this.#isIbgp());
+      this.#feed({ type: 'Tcp_CR_Acked' });
     });
   }
 
