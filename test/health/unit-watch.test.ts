@@ -277,6 +277,49 @@ describe.skipIf(SKIP !== undefined)(`watch_systemd_unit on a real cgroup v2 tree
     expect(logs.lines.filter((l) => l.level >= 40)).toEqual([]);
   });
 
+  it('two VIPs watching one unit share its watch and both go down', async () => {
+    const unit = unitName();
+    const dir = join(ROOT, unit);
+    const svc = await startUnit(dir);
+    const r = run([vip('a', [unitCheck(dir, unit)], TEN_S), vip('b', [unitCheck(dir, unit)], TEN_S)], { cgroupRoot: ROOT });
+    await healthyAndArmed(r, 'a', unit);
+    await healthyAndArmed(r, 'b', unit);
+    const at = performance.now();
+    svc.kill('SIGKILL');
+    const downs = await waitFor(() => {
+      const d = r.transitions.filter((x) => !x.h.healthy && x.at >= at);
+      return d.length === 2 ? d : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 2, what: 'both VIPs down' });
+    await svc.exited;
+    expect(downs.map((x) => x.h.name).sort()).toEqual(['a', 'b']);
+    for (const d of downs) {
+      expect(d.at - at).toBeLessThan(500);
+      expect(d.h).toMatchObject({ lastDetector: 'passive' });
+    }
+  });
+
+  it('the watch lives while someone subscribes; it fires each armed subscriber once, with the reason', async () => {
+    const unit = unitName();
+    const svc = await startUnit(join(ROOT, unit));
+    const watcher = new UnitWatcher(silentLogger, { cgroupRoot: ROOT });
+    cleanup.push(() => watcher.close());
+    const calls: string[] = [];
+    const u1 = watcher.subscribe(unit, (why) => calls.push(`1 ${why}`));
+    const u2 = watcher.subscribe(unit, (why) => calls.push(`2 ${why}`));
+    await waitFor(() => watcher.armed(unit), { timeoutMs: 5_000, intervalMs: 5, what: 'armed' });
+    u1();
+    expect(watcher.armed(unit)).toBe(true);
+    u2();
+    expect(watcher.armed(unit)).toBe(false);
+    watcher.subscribe(unit, (why) => calls.push(`3 ${why}`));
+    await waitFor(() => watcher.armed(unit), { timeoutMs: 5_000, intervalMs: 5, what: 're-armed' });
+    svc.kill('SIGKILL');
+    await waitFor(() => calls.length > 0, { timeoutMs: 5_000, intervalMs: 2, what: 'the watcher firing' });
+    await svc.exited;
+    expect(calls).toEqual([`3 unit ${unit}: no process left (cgroup.events populated 0)`]);
+    expect(watcher.armed(unit)).toBe(false);
+  });
+
   it('a passing check while the unit has no cgroup warns once (wrong name or slice)', async () => {
     const unit = unitName();
     const logs = captureLogs();

@@ -5,9 +5,9 @@
  * (Documentation/admin-guide/cgroup-v2.rst, "cgroup.events"). One fs.watch per watched unit;
  * no timer, no polling, no D-Bus.
  *
- * Arming follows the pid watcher: after every passing run of a check watching the unit, the
- * watcher stats `cgroup.events`, (re)opens the inotify watch if the file is new, reads it and
- * arms when it says `populated 1`. An event then re-reads the file and fires (once per armed
+ * Arming follows the pid watcher: after a passing run of a check watching the unit, unless
+ * already armed, the watcher stats `cgroup.events`, (re)opens the inotify watch if the file is
+ * new, reads it and arms when it says `populated 1`. While armed a pass costs nothing. An event then re-reads the file and fires (once per armed
  * epoch) when:
  * - it says `populated 0`: the unit's last process exited (kill -9, crash, stop);
  * - it is gone, or is another file than the one watched: systemd removed the stopped unit's
@@ -101,6 +101,9 @@ export class UnitWatcher {
   rearm(unit: string, afterPass = true): void {
     const watched = this.#units.get(unit);
     if (!watched || watched.refreshing || this.#closed) return;
+    // Armed means no event since the last look: the cgroup cannot have emptied or been
+    // replaced (removal needs "populated 0" first), so there is nothing to stat or read.
+    if (watched.signal.armed && watched.fsw !== undefined) return;
     watched.refreshing = true;
     this.#refresh(watched, afterPass).then(
       () => (watched.refreshing = false),
@@ -141,7 +144,8 @@ export class UnitWatcher {
 
   async #refresh(w: Watched, afterPass: boolean): Promise<void> {
     const ino = await inodeOf(w.file);
-    if (this.#closed || !this.#units.has(w.unit)) return;
+    // Unsubscribed (or replaced by a new subscription) meanwhile: open nothing for it.
+    if (this.#closed || this.#units.get(w.unit) !== w) return;
     if (ino === undefined) {
       this.#drop(w);
       if (afterPass && !w.missingWarned) {
@@ -158,7 +162,10 @@ export class UnitWatcher {
       const fsw = watch(w.file, { persistent: false }, () => this.#onEvent(w, fsw));
       fsw.on('error', (err) => {
         this.#logger.warn({ unit: w.unit, err: errorMessage(err) }, 'watch_systemd_unit: inotify watch failed; re-opened at the next passing check');
-        if (w.fsw === fsw) this.#drop(w);
+        if (w.fsw !== fsw) return;
+        // Disarmed too, so the next passing check opens a new watch instead of trusting this one.
+        w.signal.disarm();
+        this.#drop(w);
       });
       w.fsw = fsw;
       w.ino = ino;
@@ -172,7 +179,7 @@ export class UnitWatcher {
       this.#drop(w);
       return;
     }
-    if (parsePopulated(text) === true) w.signal.arm();
+    if (parsePopulated(text) === true && this.#units.get(w.unit) === w) w.signal.arm();
   }
 
   #onEvent(w: Watched, fsw: FSWatcher): void {
