@@ -320,6 +320,36 @@ describe.skipIf(SKIP !== undefined)(`watch_systemd_unit on a real cgroup v2 tree
     expect(watcher.armed(unit)).toBe(false);
   });
 
+  it('kill -9 and the cgroup removed at once (systemd prunes it): seen every time, through the slice watch', async () => {
+    // The kernel drops a cgroup.events notification still queued when the cgroup goes.
+    const watcher = new UnitWatcher(silentLogger, { cgroupRoot: ROOT });
+    cleanup.push(() => watcher.close());
+    const reasons: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const unit = unitName();
+      const dir = join(ROOT, unit);
+      const svc = await startUnit(dir);
+      let why: string | undefined;
+      const unsubscribe = watcher.subscribe(unit, (w) => (why = w));
+      await waitFor(() => watcher.armed(unit), { timeoutMs: 5_000, intervalMs: 2, what: 'armed' });
+      svc.kill('SIGKILL');
+      await svc.exited;
+      await waitFor(() => {
+        try {
+          rmdirSync(dir);
+          return true;
+        } catch {
+          return false;
+        }
+      }, { timeoutMs: 5_000, intervalMs: 1, what: `rmdir ${dir}` });
+      reasons.push(await waitFor(() => why, { timeoutMs: 5_000, intervalMs: 2, what: `trial ${i}: the watcher firing` }));
+      unsubscribe();
+    }
+    const removed = reasons.filter((r) => r.endsWith('cgroup removed')).length;
+    console.info(`kill -9 + immediate rmdir, 20 trials: all seen; ${removed} by the slice watch (cgroup removed), ${20 - removed} by cgroup.events`);
+    expect(reasons.every((r) => /populated 0|cgroup removed/.test(r))).toBe(true);
+  });
+
   it('a passing check while the unit has no cgroup warns once (wrong name or slice)', async () => {
     const unit = unitName();
     const logs = captureLogs();
