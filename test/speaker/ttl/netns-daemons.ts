@@ -1,0 +1,106 @@
+/**
+ * BIRD and `vipcast run` started inside a test network namespace (`ip netns exec` execs the
+ * daemon, so the child is the daemon itself). birdc reaches BIRD through its Unix socket, which
+ * lives in the file system and so works from any namespace.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BIRD_BIN, parseRoutes, type BirdRoute } from '../../harness/bird.js';
+import { stopProcess } from '../../harness/process.js';
+import { VIPCAST_BIN } from '../../harness/vipcast.js';
+import { waitFor } from '../../harness/wait.js';
+
+const run = promisify(execFile);
+
+export class NetnsBird {
+  #proc?: ChildProcess;
+  #stderr = '';
+  private constructor(readonly dir: string) {}
+
+  get socket(): string {
+    return join(this.dir, 'bird.ctl');
+  }
+
+  /** `config`: everything after the router id, log and device protocol. */
+  static async start(ns: string, routerId: string, config: string): Promise<NetnsBird> {
+    const bird = new NetnsBird(await mkdtemp(join(tmpdir(), 'vipcast-ttl-bird-')));
+    const conf = join(bird.dir, 'bird.conf');
+    await writeFile(conf, [`router id ${routerId};`, `log "${join(bird.dir, 'bird.log')}" all;`, 'debug protocols { states, events };', 'protocol device { scan time 10; }', config, ''].join('\n'));
+    bird.#proc = spawn('ip', ['netns', 'exec', ns, BIRD_BIN, '-f', '-c', conf, '-s', bird.socket, '-P', join(bird.dir, 'bird.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (d: Buffer): void => {
+      bird.#stderr = (bird.#stderr + d.toString()).slice(-4000);
+    };
+    bird.#proc.stdout?.on('data', keep);
+    bird.#proc.stderr?.on('data', keep);
+    await waitFor(async () => existsSync(bird.socket) && (await bird.birdc('show status')).includes('Daemon is up'), {
+      timeoutMs: 10_000,
+      what: () => `BIRD in ${ns} to start (${bird.#stderr.trim()})`,
+    });
+    return bird;
+  }
+
+  async birdc(command: string): Promise<string> {
+    const { stdout } = await run('/usr/sbin/birdc', ['-s', this.socket, command], { timeout: 10_000 });
+    return stdout;
+  }
+
+  /** BIRD's own line for the protocol in `show protocols` (its Info column says "Established"). */
+  async protocolLine(name: string): Promise<string> {
+    const out = await this.birdc(`show protocols ${name}`);
+    return out.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+  }
+
+  async established(name: string): Promise<boolean> {
+    return (await this.protocolLine(name)).includes('Established');
+  }
+
+  async routes(table: string, protocol: string): Promise<BirdRoute[]> {
+    return parseRoutes(await this.birdc(`show route all table ${table} protocol ${protocol}`));
+  }
+
+  async log(): Promise<string> {
+    const file = join(this.dir, 'bird.log');
+    return existsSync(file) ? readFile(file, 'utf8') : '';
+  }
+
+  async stop(): Promise<void> {
+    await stopProcess(this.#proc);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `vipcast run --config <yaml>` inside a namespace; its log is kept for failure messages only. */
+export class NetnsVipcast {
+  output = '';
+  readonly #proc: ChildProcess;
+
+  private constructor(readonly dir: string, ns: string) {
+    this.#proc = spawn('ip', ['netns', 'exec', ns, process.execPath, VIPCAST_BIN, 'run', '--config', join(dir, 'vipcast.yaml')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (d: Buffer): void => {
+      this.output = (this.output + d.toString()).slice(-20_000);
+    };
+    this.#proc.stdout?.on('data', keep);
+    this.#proc.stderr?.on('data', keep);
+  }
+
+  static async start(ns: string, config: string): Promise<NetnsVipcast> {
+    const dir = await mkdtemp(join(tmpdir(), 'vipcast-ttl-run-'));
+    await writeFile(join(dir, 'vipcast.yaml'), config);
+    return new NetnsVipcast(dir, ns);
+  }
+
+  get exited(): boolean {
+    return this.#proc.exitCode !== null || this.#proc.signalCode !== null;
+  }
+
+  async stop(): Promise<void> {
+    await stopProcess(this.#proc, 'SIGTERM', 10_000);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
