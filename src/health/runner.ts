@@ -32,7 +32,7 @@
 import type { VipConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { CheckerFactory } from './checks/index.js';
-import { down, errorMessage, type Checker, type Outcome } from './checks/types.js';
+import { down, errorMessage, type Checker, type Outcome, type RunningCheck } from './checks/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { combine, initialState, isPending, step, type HysteresisState } from './hysteresis.js';
 import type { CheckResult, CheckSpec, Detector, VipHealth } from './types.js';
@@ -45,6 +45,8 @@ const ABORT_GRACE_MS = 250;
  * check at that very instant would pass. A few milliseconds let the teardown finish.
  */
 export const PASSIVE_SETTLE_MS = 10;
+
+type TimerKind = 'round' | 'passive' | 'deadline';
 
 export interface RunnerDeps {
   clock: Clock;
@@ -61,10 +63,30 @@ interface Slot {
   spec: CheckSpec;
   checker: Checker;
   last?: CheckResult & { at: number };
-  /** Set while the checker's own promise is unsettled (even past the timeout). */
-  inflight?: { since: number; deadline: number };
+  /** Set while the check's run is unsettled (even past the timeout and grace). */
+  inflight?: Run;
   lastPassiveAt: number;
   unwatch?: () => void;
+}
+
+/** One run of one check. */
+interface Run {
+  since: number;
+  deadline: number;
+  /** +Infinity until cancelled; then the time by which it must have settled. */
+  graceUntil: number;
+  handle: RunningCheck | undefined;
+  /** The open round still waits for this run's result. */
+  counted: boolean;
+  settled: boolean;
+}
+
+interface Round {
+  detector: Detector;
+  /** Runs the round still waits for. */
+  outstanding: number;
+  /** stop() waiting for the round to end. */
+  waiters: Array<() => void> | undefined;
 }
 
 export class VipRunner {
@@ -79,11 +101,10 @@ export class VipRunner {
   #timer: TimerHandle | undefined;
   /** Which timers #timer belongs to (periodic rounds may use coarse ones). */
   #timerClock: Clock;
-  #timerKind: 'round' | 'passive' = 'round';
+  #timerKind: TimerKind = 'round';
   #dueAt = 0;
-  #round: Promise<void> | undefined;
+  #round: Round | undefined;
   readonly #passive = new Set<number>();
-  readonly #aborts = new Set<AbortController>();
   #lastRoundStart = Number.NEGATIVE_INFINITY;
   #lastTransitionAt = Number.NEGATIVE_INFINITY;
   #stopped = false;
@@ -117,7 +138,7 @@ export class VipRunner {
   replaceConfig(vip: VipConfig): void {
     const policyChanged = JSON.stringify(vip.policy) !== JSON.stringify(this.#vip.policy);
     this.#vip = vip;
-    if (!policyChanged || this.#round || this.#stopped || this.#timerKind === 'passive') return;
+    if (!policyChanged || this.#round || this.#stopped || this.#timerKind !== 'round') return;
     // Re-arm with the new timing if that is sooner than what is pending.
     const now = this.#deps.clock.now();
     const delay = this.#nextDelay(isPending(this.#state), now);
@@ -128,8 +149,16 @@ export class VipRunner {
     this.#stopped = true;
     this.#clearTimer();
     for (const slot of this.#slots) slot.unwatch?.();
-    for (const ac of this.#aborts) ac.abort();
-    await this.#round;
+    const now = this.#deps.clock.now();
+    const round = this.#round;
+    const ended = round ? new Promise<void>((resolve) => (round.waiters ??= []).push(resolve)) : undefined;
+    for (const slot of this.#slots) {
+      const run = slot.inflight;
+      if (run && run.graceUntil === Number.POSITIVE_INFINITY) this.#cancel(run, now);
+    }
+    // Checks that do not settle when cancelled are given up after the grace, as at a timeout.
+    if (this.#round) this.#armDeadline();
+    await ended;
     for (const slot of this.#slots) slot.checker.dispose?.();
   }
 
@@ -166,13 +195,18 @@ export class VipRunner {
 
   // --- scheduling -------------------------------------------------------------------------
 
-  #arm(delayMs: number, kind: 'round' | 'passive'): void {
+  /**
+   * The one timer: the next round or passive re-check between rounds, the deadline or end of
+   * grace during one. Rounds and deadlines use the round timers (a coarse grid: at most one
+   * quantum late, never early); passive re-checks the exact clock.
+   */
+  #arm(delayMs: number, kind: TimerKind): void {
     this.#clearTimer();
-    if (this.#stopped) return;
+    if (this.#stopped && kind !== 'deadline') return;
     const delay = Math.max(0, delayMs);
     this.#timerKind = kind;
     this.#dueAt = this.#deps.clock.now() + delay;
-    this.#timerClock = kind === 'round' ? (this.#deps.roundTimers ?? this.#deps.clock) : this.#deps.clock;
+    this.#timerClock = kind === 'passive' ? this.#deps.clock : (this.#deps.roundTimers ?? this.#deps.clock);
     this.#timer = this.#timerClock.setTimeout(() => this.#fire(), delay);
   }
 
@@ -183,7 +217,8 @@ export class VipRunner {
 
   #fire(): void {
     this.#timer = undefined;
-    if (this.#timerKind === 'passive' && this.#passive.size > 0) this.#startRound('passive', [...this.#passive]);
+    if (this.#timerKind === 'deadline') this.#onDeadline();
+    else if (this.#timerKind === 'passive' && this.#passive.size > 0) this.#startRound('passive', [...this.#passive]);
     else this.#startRound(this.#roundDetector(), this.#slots.map((_, i) => i));
   }
 
@@ -226,6 +261,12 @@ export class VipRunner {
   }
 
   // --- rounds -----------------------------------------------------------------------------
+  //
+  // A round is callbacks, not promises: each check is started with Checker.start() (or run()
+  // through an adapter) and reports once; the runner's one timer serves the round's deadline
+  // and abort grace while a round is open, and the next round once it is closed. At 1,000
+  // checks a second, the AbortController, promise chain and timeout timer per check this
+  // replaces were a large part of the cost (docs/perf-health.md).
 
   #startRound(detector: Detector, indices: number[]): void {
     if (this.#stopped) return;
@@ -236,68 +277,103 @@ export class VipRunner {
       const slot = this.#slots[i];
       if (slot && detector === 'passive') slot.lastPassiveAt = now;
     }
-    // The runner's own promise never rejects: every failure below becomes a down result.
-    this.#round = this.#runRound(detector, indices).finally(() => {
-      this.#round = undefined;
-    });
+    // One extra count while starting, so checks that answer synchronously cannot end the
+    // round before every check of it has started.
+    const round: Round = { detector, outstanding: indices.length + 1, waiters: undefined };
+    this.#round = round;
+    for (const i of indices) {
+      const slot = this.#slots[i];
+      if (slot) this.#startSlot(round, slot, now);
+      else this.#settleOne(round);
+    }
+    this.#settleOne(round);
+    if (this.#round === round) this.#armDeadline();
   }
 
-  async #runRound(detector: Detector, indices: number[]): Promise<void> {
-    await Promise.all(indices.map((i) => this.#runSlot(i, detector)));
+  #startSlot(round: Round, slot: Slot, started: number): void {
+    if (slot.inflight) {
+      this.#record(round, slot, started, down('STUCK', `previous run has not finished after ${started - slot.inflight.since} ms (timeout ${this.#timeoutOf(slot.spec)} ms)`));
+      return;
+    }
+    const timeoutMs = this.#timeoutOf(slot.spec);
+    const run: Run = { since: started, deadline: started + timeoutMs, graceUntil: Number.POSITIVE_INFINITY, handle: undefined, counted: true, settled: false };
+    slot.inflight = run;
+    const done = (outcome: Outcome): void => this.#finished(round, slot, run, outcome);
+    run.handle = startCheck(slot.checker, done, timeoutMs);
+  }
+
+  /** A check answered (its own outcome, in time or late). */
+  #finished(round: Round, slot: Slot, run: Run, outcome: Outcome): void {
+    if (run.settled) return;
+    run.settled = true;
+    if (slot.inflight === run) slot.inflight = undefined;
+    if (!run.counted) return; // the round already recorded a timeout for it
+    run.counted = false;
+    this.#record(round, slot, run.since, outcome);
+  }
+
+  #record(round: Round, slot: Slot, started: number, outcome: Outcome): void {
+    if (!this.#stopped) {
+      const now = this.#deps.clock.now();
+      const result: CheckResult & { at: number } = { ok: outcome.ok, reason: outcome.reason, code: outcome.code, durationMs: now - started, detector: round.detector, at: now };
+      slot.last = result;
+      this.#report(slot, result);
+    }
+    this.#settleOne(round);
+  }
+
+  #settleOne(round: Round): void {
+    if (--round.outstanding > 0 || this.#round !== round) return;
+    this.#round = undefined;
+    this.#clearTimer();
+    if (round.waiters) for (const wake of round.waiters) wake();
     if (this.#stopped) return;
-    const pending = this.#evaluate(detector);
+    const pending = this.#evaluate(round.detector);
     if (this.#passive.size > 0) this.#schedulePassive();
     else this.#arm(this.#nextDelay(pending, this.#deps.clock.now()), 'round');
   }
 
-  async #runSlot(index: number, detector: Detector): Promise<void> {
-    const slot = this.#slots[index];
-    if (!slot) return;
-    const started = this.#deps.clock.now();
-    let outcome: Outcome;
-    if (slot.inflight) {
-      outcome = down('STUCK', `previous run has not finished after ${started - slot.inflight.since} ms (timeout ${this.#timeoutOf(slot.spec)} ms)`);
-    } else {
-      outcome = await this.#runWithTimeout(slot, started);
+  /** Arm the timer for the open round's next deadline or end of grace. */
+  #armDeadline(): void {
+    let at = Number.POSITIVE_INFINITY;
+    for (const slot of this.#slots) {
+      const run = slot.inflight;
+      if (run?.counted) at = Math.min(at, run.graceUntil === Number.POSITIVE_INFINITY ? run.deadline : run.graceUntil);
     }
-    const now = this.#deps.clock.now();
-    const result: CheckResult & { at: number } = { ok: outcome.ok, reason: outcome.reason, code: outcome.code, durationMs: now - started, detector, at: now };
-    if (this.#stopped) return;
-    slot.last = result;
-    this.#report(slot, result);
+    if (at !== Number.POSITIVE_INFINITY) this.#arm(at - this.#deps.clock.now(), 'deadline');
   }
 
   /**
-   * Race the check against its timeout. At the timeout the check is aborted (sockets closed,
-   * process group killed) and gets ABORT_GRACE_MS to settle with its own, more precise reason.
+   * At a check's timeout it is cancelled (sockets closed, process group killed) and gets
+   * ABORT_GRACE_MS to settle with its own, more precise reason; after that the round records
+   * a timeout without it, and the run, while it stays unsettled, makes later rounds report
+   * STUCK instead of starting it again.
    */
-  #runWithTimeout(slot: Slot, started: number): Promise<Outcome> {
-    const clock = this.#deps.clock;
-    const timeoutMs = this.#timeoutOf(slot.spec);
-    const ac = new AbortController();
-    this.#aborts.add(ac);
-    slot.inflight = { since: started, deadline: started + timeoutMs };
-    const raw = safeRun(slot.checker, ac.signal, timeoutMs);
-    void raw.then(() => {
-      slot.inflight = undefined;
-      this.#aborts.delete(ac);
-    });
-    return new Promise<Outcome>((resolve) => {
-      let grace: TimerHandle | undefined;
-      let settled = false;
-      const settle = (o: Outcome): void => {
-        if (settled) return;
-        settled = true;
-        clock.clearTimeout(timeout);
-        if (grace !== undefined) clock.clearTimeout(grace);
-        resolve(o);
-      };
-      const timeout = clock.setTimeout(() => {
-        ac.abort();
-        grace = clock.setTimeout(() => settle(down('TIMEOUT', `timeout after ${timeoutMs} ms (the check did not stop when aborted)`)), ABORT_GRACE_MS);
-      }, timeoutMs);
-      void raw.then(settle);
-    });
+  #onDeadline(): void {
+    const round = this.#round;
+    if (!round) return;
+    const now = this.#deps.clock.now();
+    for (const slot of this.#slots) {
+      const run = slot.inflight;
+      if (!run?.counted) continue;
+      if (run.graceUntil === Number.POSITIVE_INFINITY) {
+        if (now < run.deadline) continue;
+        this.#cancel(run, now);
+      } else if (now >= run.graceUntil) {
+        run.counted = false;
+        this.#record(round, slot, run.since, down('TIMEOUT', `timeout after ${this.#timeoutOf(slot.spec)} ms (the check did not stop when aborted)`));
+      }
+    }
+    if (this.#round === round) this.#armDeadline();
+  }
+
+  #cancel(run: Run, now: number): void {
+    run.graceUntil = now + ABORT_GRACE_MS;
+    try {
+      run.handle?.cancel();
+    } catch (err) {
+      this.#deps.logger.error({ err, vip: this.#vip.name }, 'cancelling a check threw');
+    }
   }
 
   #evaluate(detector: Detector): boolean {
@@ -360,6 +436,21 @@ function wantsPassive(spec: CheckSpec): boolean {
   if (spec.type === 'exec') return spec.watchPidFile !== undefined || spec.watchSystemdUnit !== undefined;
   if (spec.type === 'dns') return false;
   return spec.passive;
+}
+
+/** Start a run: Checker.start() if the checker has it, else run() with an AbortController. */
+function startCheck(checker: Checker, done: (o: Outcome) => void, timeoutMs: number): RunningCheck | undefined {
+  if (!checker.start) {
+    const ac = new AbortController();
+    void safeRun(checker, ac.signal, timeoutMs).then(done);
+    return { cancel: () => ac.abort() };
+  }
+  try {
+    return checker.start(done, timeoutMs);
+  } catch (err) {
+    done(down('INTERNAL', `check failed: ${errorMessage(err)}`));
+    return undefined;
+  }
 }
 
 /** A checker that throws or rejects yields a down result, never an unhandled rejection. */

@@ -19,7 +19,11 @@ import { checkOnce } from './helpers/once.js';
 import { selfSignedCert } from './helpers/tls.js';
 import { dnsSpec, execSpec, grpcSpec, httpSpec, tcpSpec, vip } from './helpers/vip.js';
 import { HealthEngine } from '../../src/health/engine.js';
+import type { CheckerFactory } from '../../src/health/checks/index.js';
+import type { Outcome } from '../../src/health/checks/types.js';
+import type { CheckResult, HealthPolicy } from '../../src/health/types.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { FakeClock } from './helpers/fake-clock.js';
 
 const closers: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -241,3 +245,123 @@ function groupGone(pgid: number): boolean {
   }
   return true;
 }
+
+/**
+ * The runner's callback path (Checker.start, what http and tcp checks use): fake clock, exact
+ * timings, checkers scripted to answer at once, late, never, or to throw.
+ */
+describe('checkers with start() (callback form)', () => {
+  type Mode = 'ok' | 'sync-fail' | 'never' | 'cancel-settles' | 'throws';
+  interface Script {
+    mode: Mode;
+    starts: number;
+    cancels: number;
+    pending: Array<(o: Outcome) => void>;
+  }
+
+  function rig(script: Script, over: Partial<HealthPolicy> = {}) {
+    const clock = new FakeClock();
+    const results: CheckResult[] = [];
+    const spec = tcpSpec('127.0.0.1', 1);
+    const factory: CheckerFactory = (s) => ({
+      spec: s,
+      run: () => Promise.reject(new Error('run() must not be used when start() exists')),
+      start(done) {
+        script.starts++;
+        if (script.mode === 'throws') throw new Error('boom');
+        if (script.mode === 'ok') done({ ok: true, code: 'OK', reason: 'fine' });
+        else if (script.mode === 'sync-fail') done({ ok: false, code: 'CONNECT_REFUSED', reason: 'refused' });
+        else script.pending.push(done);
+        return {
+          cancel() {
+            script.cancels++;
+            if (script.mode === 'cancel-settles') done({ ok: false, code: 'TIMEOUT', reason: 'aborted by the check itself' });
+          },
+        };
+      },
+    });
+    const engine = new HealthEngine([vip('cb', [spec], { intervalMs: 2_000, fastIntervalMs: 1_000, timeoutMs: 400, rise: 1, fall: 1, jitter: 0, ...over })], {
+      logger: silentLogger,
+      clock,
+      random: () => 0,
+      createChecker: factory,
+      onCheckResult: (_v, _c, r) => results.push(r),
+    });
+    return { clock, engine, results };
+  }
+
+  const script = (mode: Mode): Script => ({ mode, starts: 0, cancels: 0, pending: [] });
+
+  it('a check answering synchronously from start() completes its round and the VIP comes up', async () => {
+    const s = script('ok');
+    const { clock, engine, results } = rig(s);
+    engine.start();
+    await clock.advance(0);
+    expect(results).toEqual([expect.objectContaining({ ok: true, reason: 'fine', durationMs: 0 })]);
+    expect(engine.status('cb')?.healthy).toBe(true);
+    await clock.advance(2_000);
+    expect(s.starts).toBe(2);
+    await engine.stop();
+  });
+
+  it('a cancel that settles gives the check\'s own reason at the timeout', async () => {
+    const s = script('cancel-settles');
+    const { clock, engine, results } = rig(s);
+    engine.start();
+    await clock.advance(399);
+    expect(results).toHaveLength(0);
+    await clock.advance(1);
+    expect(s.cancels).toBe(1);
+    expect(results).toEqual([expect.objectContaining({ ok: false, code: 'TIMEOUT', reason: 'aborted by the check itself', durationMs: 400 })]);
+    await engine.stop();
+  });
+
+  it('a check that ignores cancel: TIMEOUT after the grace, STUCK (not restarted) until it answers, then it runs again', async () => {
+    const s = script('never');
+    const { clock, engine, results } = rig(s);
+    engine.start();
+    await clock.advance(400);
+    expect(s.cancels).toBe(1);
+    expect(results).toHaveLength(0);
+    await clock.advance(250);
+    expect(results[0]).toMatchObject({ ok: false, code: 'TIMEOUT', durationMs: 650 });
+    expect(results[0]?.reason).toContain('did not stop when aborted');
+    // Next round (fall 1: the VIP is settled down, normal interval) finds it still running.
+    await clock.advance(2_000);
+    expect(results[1]).toMatchObject({ ok: false, code: 'STUCK' });
+    expect(s.starts).toBe(1);
+    // It finally answers (late: not counted), and the following round starts it afresh.
+    s.mode = 'ok';
+    s.pending.shift()?.({ ok: true, code: 'OK', reason: 'late' });
+    await clock.advance(2_000);
+    expect(s.starts).toBe(2);
+    expect(results.slice(2)).toEqual([expect.objectContaining({ ok: true, reason: 'fine' })]);
+    expect(results.some((r) => r.reason === 'late')).toBe(false);
+    await engine.stop();
+  });
+
+  it('start() throwing is a down result with code INTERNAL, and the schedule goes on', async () => {
+    const s = script('throws');
+    const { clock, engine, results } = rig(s);
+    engine.start();
+    await clock.advance(2_000);
+    expect(results.map((r) => r.code)).toEqual(['INTERNAL', 'INTERNAL']);
+    expect(results[0]?.reason).toContain('boom');
+    await engine.stop();
+  });
+
+  it('stop() cancels a running check and returns once it settles (or after the grace)', async () => {
+    const s = script('never');
+    const { clock, engine } = rig(s);
+    engine.start();
+    await clock.advance(100);
+    let stopped = false;
+    const stopping = engine.stop().then(() => (stopped = true));
+    await clock.advance(0);
+    expect(s.cancels).toBe(1);
+    expect(stopped).toBe(false);
+    await clock.advance(250);
+    await stopping;
+    expect(stopped).toBe(true);
+  });
+});

@@ -35,14 +35,28 @@ export interface HttpResponse extends ParsedResponse {
   socket: net.Socket;
 }
 
-interface Exchange {
-  req: PreparedRequest;
-  resolve: (r: HttpResponse) => void;
-  reject: (err: Error) => void;
-  retried: boolean;
-  done: boolean;
+/** Called once per request: an error, or the response and the socket it came on. */
+export type ResponseCallback = (err: Error | undefined, res: ParsedResponse | undefined, socket: net.Socket | undefined) => void;
+
+/** One request in flight; `cancel` (the check's timeout) fails it and closes its connection. */
+export class Exchange {
+  readonly req: PreparedRequest;
+  readonly #origin: HttpOrigin;
+  readonly cb: ResponseCallback;
+  retried = false;
+  done = false;
   /** The connection carrying it, while it does. */
-  conn: Conn | undefined;
+  conn: Conn | undefined = undefined;
+
+  constructor(origin: HttpOrigin, req: PreparedRequest, cb: ResponseCallback) {
+    this.#origin = origin;
+    this.req = req;
+    this.cb = cb;
+  }
+
+  cancel(err: Error = new Error('aborted')): void {
+    this.#origin.cancel(this, err);
+  }
 }
 
 class Conn {
@@ -76,16 +90,23 @@ export class HttpOrigin {
   }
 
   /**
-   * Send `req` and resolve with the response. The returned `cancel` (for the check's timeout)
-   * destroys the connection in use, or drops the request from the queue, and rejects.
+   * Send `req`; `cb` gets the response (or the error) exactly once, never synchronously from
+   * here. The exchange's `cancel` (for the check's timeout) destroys the connection in use, or
+   * drops the request from the queue, and fails it with the error given.
    */
+  send(req: PreparedRequest, cb: ResponseCallback): Exchange {
+    const exchange = new Exchange(this, req, cb);
+    this.#dispatch(exchange, false);
+    return exchange;
+  }
+
+  /** send() as a promise (tests). */
   request(req: PreparedRequest): { response: Promise<HttpResponse>; cancel: (err: Error) => void } {
     let exchange!: Exchange;
     const response = new Promise<HttpResponse>((resolve, reject) => {
-      exchange = { req, resolve, reject, retried: false, done: false, conn: undefined };
+      exchange = this.send(req, (err, res, socket) => (err || !res || !socket ? reject(err ?? hangUp()) : resolve({ ...res, socket })));
     });
-    this.#dispatch(exchange, false);
-    return { response, cancel: (err) => this.#cancel(exchange, err) };
+    return { response, cancel: (err) => exchange.cancel(err) };
   }
 
   /** Open connections (idle and busy), for tests. */
@@ -95,12 +116,16 @@ export class HttpOrigin {
 
   destroy(): void {
     this.#destroyed = true;
-    for (const ex of this.#waiting.splice(0)) this.#fail(ex, hangUp());
+    // Deferred: a callback never runs from inside the caller's own call.
+    for (const ex of this.#waiting.splice(0)) process.nextTick(() => this.#fail(ex, hangUp()));
     for (const conn of this.#idle.splice(0)) conn.socket.destroy();
   }
 
   #dispatch(ex: Exchange, fresh: boolean): void {
-    if (this.#destroyed) return this.#fail(ex, hangUp());
+    if (this.#destroyed) {
+      process.nextTick(() => this.#fail(ex, hangUp()));
+      return;
+    }
     if (!fresh) {
       const idle = this.#idle.pop();
       if (idle) return this.#send(idle, ex);
@@ -158,7 +183,7 @@ export class HttpOrigin {
     conn.parser = undefined;
     if (!ex.done) {
       ex.done = true;
-      ex.resolve({ ...res, socket: conn.socket });
+      ex.cb(undefined, res, conn.socket);
     }
     if (!res.keepAlive || this.#destroyed) {
       conn.socket.destroy();
@@ -186,7 +211,7 @@ export class HttpOrigin {
       const res = err ? undefined : parser?.end();
       if (res) {
         ex.done = true;
-        ex.resolve({ ...res, socket: conn.socket });
+        ex.cb(undefined, res, conn.socket);
       } else if (conn.requests > 1 && !ex.retried && !parser?.started && (err === undefined || RETRYABLE.has((err as NodeJS.ErrnoException).code ?? ''))) {
         // The server closed an idle keep-alive connection just as we reused it.
         ex.retried = true;
@@ -201,7 +226,8 @@ export class HttpOrigin {
     if (next) this.#dispatch(next, false);
   }
 
-  #cancel(ex: Exchange, err: Error): void {
+  /** Exchange.cancel(). */
+  cancel(ex: Exchange, err: Error): void {
     if (ex.done) return;
     const w = this.#waiting.indexOf(ex);
     if (w >= 0) this.#waiting.splice(w, 1);
@@ -214,6 +240,6 @@ export class HttpOrigin {
   #fail(ex: Exchange, err: Error): void {
     if (ex.done) return;
     ex.done = true;
-    ex.reject(err);
+    ex.cb(err, undefined, undefined);
   }
 }

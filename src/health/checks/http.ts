@@ -5,10 +5,12 @@
  * dropped so the connection can be reused). The request is serialised once, here: every run
  * writes the same bytes.
  */
-import type { HttpAgents } from '../passive/http-agents.js';
+import type { Socket } from 'node:net';
+import type { HttpAgents, OriginRef } from '../passive/http-agents.js';
 import type { HttpCheckSpec } from '../types.js';
-import type { HttpOrigin, HttpResponse, PreparedRequest } from './http-client.js';
-import { connectCode, down, errorCode, errorMessage, ok, type Checker, type Outcome, type PassiveListener } from './types.js';
+import type { PreparedRequest } from './http-client.js';
+import type { ParsedResponse } from './http-parse.js';
+import { connectCode, down, errorCode, errorMessage, ok, type Checker, type Outcome, type PassiveListener, type RunningCheck } from './types.js';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -16,7 +18,7 @@ export class HttpChecker implements Checker {
   readonly spec: HttpCheckSpec;
   readonly #url: URL;
   readonly #agents: HttpAgents;
-  readonly #origin: HttpOrigin;
+  readonly #origin: OriginRef;
   /** The serialised request, or why it cannot be sent (reported on every run, as node:http did). */
   readonly #request: PreparedRequest | string;
   readonly #okReasons = new Map<number, Outcome>();
@@ -29,24 +31,36 @@ export class HttpChecker implements Checker {
     this.#request = prepare(spec, this.#url);
   }
 
-  async run(signal: AbortSignal): Promise<Outcome> {
-    if (typeof this.#request === 'string') return down('HTTP_ERROR', `http ${this.#request}`);
-    if (signal.aborted) return this.#aborted();
-    const { response, cancel } = this.#origin.request(this.#request);
-    const onAbort = (): void => cancel(new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    let res: HttpResponse;
-    try {
-      res = await response;
-    } catch (err) {
-      if (signal.aborted) return this.#aborted();
-      const code = errorCode(err);
-      const cls = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? connectCode(err) : 'HTTP_ERROR';
-      return down(cls, `http ${errorMessage(err)}`);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
+  run(signal: AbortSignal): Promise<Outcome> {
+    if (signal.aborted) return Promise.resolve(this.#aborted());
+    return new Promise((resolve) => {
+      const running = this.start((outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      });
+      const onAbort = (): void => running.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The runner's callback form: no promise or abort signal per run (see Checker.start). */
+  start(done: (outcome: Outcome) => void): RunningCheck {
+    if (typeof this.#request === 'string') {
+      done(down('HTTP_ERROR', `http ${this.#request}`));
+      return NOT_RUNNING;
     }
-    return this.#judge(res);
+    let cancelled = false;
+    const exchange = this.#origin.pool.send(this.#request, (err, res, socket) => {
+      if (cancelled) done(this.#aborted());
+      else if (err || !res || !socket) done(classify(err));
+      else done(this.#judge(res, socket));
+    });
+    return {
+      cancel: () => {
+        cancelled = true;
+        exchange.cancel();
+      },
+    };
   }
 
   watch(listener: PassiveListener): () => void {
@@ -62,13 +76,13 @@ export class HttpChecker implements Checker {
     return down('TIMEOUT', `http ${this.spec.method} ${this.spec.url} aborted`);
   }
 
-  #judge(res: HttpResponse): Outcome {
+  #judge(res: ParsedResponse, socket: Socket): Outcome {
     const inRange = this.spec.expectStatus.some(([lo, hi]) => res.status >= lo && res.status <= hi);
     if (!inRange) return down('HTTP_STATUS', `http status ${res.status} not in ${formatRanges(this.spec.expectStatus)}`);
     if (this.spec.bodyContains !== undefined && !res.body.includes(this.spec.bodyContains)) {
       return down('HTTP_BODY', `http body does not contain ${JSON.stringify(this.spec.bodyContains)}`);
     }
-    if (res.keepAlive) this.#agents.observe(this.#url, this.spec.tlsSkipVerify, res.socket);
+    if (res.keepAlive) this.#agents.observe(this.#origin, socket);
     // Outcomes are read-only once made: one per status, not one per run.
     let outcome = this.#okReasons.get(res.status);
     if (!outcome) {
@@ -95,6 +109,14 @@ function prepare(spec: HttpCheckSpec, url: URL): PreparedRequest | string {
   }
   if (!names.has('connection')) lines.push('Connection: keep-alive');
   return { bytes: Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head: spec.method === 'HEAD', bodyLimit: spec.bodyContains === undefined ? 0 : BODY_LIMIT };
+}
+
+const NOT_RUNNING: RunningCheck = { cancel: () => undefined };
+
+function classify(err: Error | undefined): Outcome {
+  const code = errorCode(err);
+  const cls = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? connectCode(err) : 'HTTP_ERROR';
+  return down(cls, `http ${errorMessage(err ?? new Error('no response'))}`);
 }
 
 function formatRanges(ranges: Array<[number, number]>): string {

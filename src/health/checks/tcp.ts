@@ -5,42 +5,65 @@
 import { connect, type Socket } from 'node:net';
 import type { TcpHolder } from '../passive/tcp-holder.js';
 import type { TcpCheckSpec } from '../types.js';
-import { connectCode, down, errorMessage, ok, type Checker, type Outcome, type PassiveListener } from './types.js';
+import { connectCode, down, errorMessage, ok, type Checker, type Outcome, type PassiveListener, type RunningCheck } from './types.js';
 
 export class TcpChecker implements Checker {
   readonly spec: TcpCheckSpec;
   readonly #holder: TcpHolder;
+  /** Outcomes are read-only once made: one for every passing run. */
+  readonly #connected: Outcome;
 
   constructor(spec: TcpCheckSpec, holder: TcpHolder) {
     this.spec = spec;
     this.#holder = holder;
+    this.#connected = ok(`connected to ${spec.host}:${spec.port}`);
   }
 
   run(signal: AbortSignal): Promise<Outcome> {
-    const { host, port } = this.spec;
+    if (signal.aborted) return Promise.resolve(this.#aborted());
     return new Promise((resolve) => {
-      const socket: Socket = connect({ host, port });
-      const onAbort = (): void => {
-        socket.destroy();
-        resolve(down('TIMEOUT', `tcp connect to ${host}:${port} aborted`));
-      };
-      if (signal.aborted) return onAbort();
+      const running = this.start((outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      });
+      const onAbort = (): void => running.cancel();
       signal.addEventListener('abort', onAbort, { once: true });
-      socket.once('connect', () => {
-        signal.removeEventListener('abort', onAbort);
-        if (!this.#holder.offer(host, port, socket)) closeAbortively(socket);
-        resolve(ok(`connected to ${host}:${port}`));
-      });
-      socket.once('error', (err) => {
-        signal.removeEventListener('abort', onAbort);
-        socket.destroy();
-        resolve(down(connectCode(err), `tcp ${errorMessage(err)}`));
-      });
     });
+  }
+
+  /** The runner's callback form: no promise or abort signal per run (see Checker.start). */
+  start(done: (outcome: Outcome) => void): RunningCheck {
+    const { host, port } = this.spec;
+    const socket: Socket = connect({ host, port });
+    let settled = false;
+    const finish = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      done(outcome);
+    };
+    socket.once('connect', () => {
+      if (!this.#holder.offer(host, port, socket)) closeAbortively(socket);
+      finish(this.#connected);
+    });
+    socket.once('error', (err) => {
+      socket.destroy();
+      finish(down(connectCode(err), `tcp ${errorMessage(err)}`));
+    });
+    return {
+      cancel: () => {
+        if (settled) return;
+        socket.destroy();
+        finish(this.#aborted());
+      },
+    };
   }
 
   watch(listener: PassiveListener): () => void {
     return this.#holder.subscribe(this.spec.host, this.spec.port, listener);
+  }
+
+  #aborted(): Outcome {
+    return down('TIMEOUT', `tcp connect to ${this.spec.host}:${this.spec.port} aborted`);
   }
 }
 

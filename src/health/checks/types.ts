@@ -11,6 +11,11 @@ export interface Outcome {
   reason: string;
 }
 
+/** A run started with Checker.start(). */
+export interface RunningCheck {
+  cancel(): void;
+}
+
 /** Called by a passive watcher when the target's connection or process went away. */
 export type PassiveListener = (why: string) => void;
 
@@ -23,6 +28,15 @@ export interface Checker {
    * result and is reported as stuck rather than hanging the VIP.
    */
   run(signal: AbortSignal, timeoutMs: number): Promise<Outcome>;
+  /**
+   * Optional callback form of run() for the check types that run a thousand times a second
+   * (http, tcp): no AbortController, promise or abort listener per run, which were a large
+   * part of a check's CPU (docs/perf-health.md). `done` is called exactly once, possibly
+   * synchronously from `cancel()`. The runner calls `cancel()` at the timeout or engine stop;
+   * the checker must then release what it holds and call `done` (the runner gives it the same
+   * grace as an aborted run()). The runner uses start() when present, else run().
+   */
+  start?(done: (outcome: Outcome) => void, timeoutMs: number): RunningCheck;
   /**
    * Event-driven detection (issue 7): call `listener` when the target's persistent connection
    * closes or its process exits. Returns the unsubscribe function. Absent when the check has no

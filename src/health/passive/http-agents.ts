@@ -16,11 +16,13 @@ import { HttpOrigin } from '../checks/http-client.js';
 import type { PassiveListener } from '../checks/types.js';
 import { TargetSignal } from './signal.js';
 
-interface Origin {
-  pool: HttpOrigin;
-  signal: TargetSignal;
+/** One origin's pool and detector; checks keep theirs, so a run does no key look-up. */
+export interface OriginRef {
+  readonly pool: HttpOrigin;
+  readonly signal: TargetSignal;
   refs: number;
 }
+type Origin = OriginRef;
 
 export class HttpAgents {
   readonly #origins = new Map<string, Origin>();
@@ -36,7 +38,7 @@ export class HttpAgents {
   }
 
   /** The shared pool for an origin; call release() with the same key when the check goes away. */
-  acquire(url: URL, tlsSkipVerify: boolean): HttpOrigin {
+  acquire(url: URL, tlsSkipVerify: boolean): OriginRef {
     const key = HttpAgents.key(url, tlsSkipVerify);
     let origin = this.#origins.get(key);
     if (!origin) {
@@ -53,7 +55,7 @@ export class HttpAgents {
       this.#origins.set(key, origin);
     }
     origin.refs++;
-    return origin.pool;
+    return origin;
   }
 
   release(url: URL, tlsSkipVerify: boolean): void {
@@ -75,9 +77,8 @@ export class HttpAgents {
   }
 
   /** After a passing keep-alive response: watch its socket and arm the origin's detector. */
-  observe(url: URL, tlsSkipVerify: boolean, socket: Socket): void {
-    const origin = this.#origins.get(HttpAgents.key(url, tlsSkipVerify));
-    if (!origin || origin.signal.size === 0) return;
+  observe(origin: OriginRef, socket: Socket): void {
+    if (origin.signal.size === 0) return;
     origin.signal.arm();
     if (this.#observed.has(socket)) return;
     this.#observed.add(socket);
