@@ -15,6 +15,8 @@
  * Not a test: build and run with test/health/perf/run.sh (tsc to a temp dir, then node).
  * Options: --vips N --targets N (distinct ports, default = vips) --window S --warmup S
  *          --passive on|off --metrics on|off --type http|tcp --profile FILE (V8 CPU profile of the window only)
+ *          --client own|undici (http checks through undici instead of checks/http-client.ts; needs
+ *          VIPCAST_UNDICI=path/to/undici/index.js, see undici-checker.ts)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,11 +24,12 @@ import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HealthEngine } from '../../../src/health/engine.js';
+import { HealthEngine, type HealthEngineOptions } from '../../../src/health/engine.js';
 import type { CheckSpec, HealthPolicy } from '../../../src/health/types.js';
 import type { VipConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { Metrics } from '../../../src/metrics/metrics.js';
+import { loadUndici, UndiciHttpChecker } from './undici-checker.js';
 
 interface Options {
   vips: number;
@@ -36,6 +39,7 @@ interface Options {
   passive: boolean;
   metrics: boolean;
   type: 'http' | 'tcp';
+  client: 'own' | 'undici';
   profile?: string;
 }
 
@@ -53,6 +57,7 @@ function parseArgs(argv: string[]): Options {
     passive: (get('passive') ?? 'on') === 'on',
     metrics: (get('metrics') ?? 'on') === 'on',
     type: get('type') === 'tcp' ? 'tcp' : 'http',
+    client: get('client') === 'undici' ? 'undici' : 'own',
     ...(get('profile') ? { profile: get('profile') } : {}),
   };
 }
@@ -130,7 +135,15 @@ async function main(): Promise<void> {
   };
   const check = opts.type === 'tcp' ? tcpCheck : httpCheck;
   const vips = Array.from({ length: opts.vips }, (_, i) => vipConfig(i, check(servers.ports[i % opts.targets]!, opts.passive)));
-  const engine = new HealthEngine(vips, { logger: createLogger({ level: 'warn', format: 'json' }), onCheckResult });
+  let createChecker: HealthEngineOptions['createChecker'];
+  if (opts.client === 'undici') {
+    const undici = await loadUndici(process.env.VIPCAST_UNDICI ?? 'undici');
+    createChecker = (spec) => {
+      if (spec.type !== 'http') throw new Error('--client undici measures http checks only');
+      return new UndiciHttpChecker(spec, undici);
+    };
+  }
+  const engine = new HealthEngine(vips, { logger: createLogger({ level: 'warn', format: 'json' }), onCheckResult, ...(createChecker ? { createChecker } : {}) });
   const t00 = Date.now();
   engine.start();
   try {
@@ -161,6 +174,7 @@ async function main(): Promise<void> {
     const cpuMs = (cpu.user + cpu.system) / 1_000;
     const result = {
       type: opts.type,
+      client: opts.client,
       vips: opts.vips,
       targets: opts.targets,
       passive: opts.passive,
