@@ -70,6 +70,11 @@ export interface NeighborSpec {
   passive: boolean;
   /** TTL for eBGP; 0 = directly connected (TTL 1). */
   ebgpMultihop: number;
+  /**
+   * GTSM (RFC 5082): send TTL 255 and accept only packets that arrived with at least
+   * 256 - max(ebgpMultihop, 1). Built-in speaker only. Optional: absent means off.
+   */
+  ttlSecurity?: boolean;
   localAddress?: string;
   /** Families to negotiate with this neighbor. */
   families: AddressFamily[];

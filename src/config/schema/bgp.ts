@@ -33,6 +33,8 @@ function neighborSchema(sctx: SchemaContext) {
       description: z.string().optional(),
       passive: z.boolean().default(false),
       ebgp_multihop: intIn(0, 255).default(0),
+      // GTSM, RFC 5082: send TTL 255, accept >= 256 - max(ebgp_multihop, 1).
+      ttl_security: z.boolean().default(false),
       local_address: ipAddress().optional(),
       families: z
         .array(family)
@@ -117,6 +119,7 @@ export function bgpSchema(sctx: SchemaContext) {
           description: n.description,
           passive: n.passive,
           ebgpMultihop: n.ebgp_multihop,
+          ...(n.ttl_security ? { ttlSecurity: true } : {}),
           localAddress: n.local_address,
           families: n.families,
           holdTimeSec: n.hold_time ?? b.hold_time,
@@ -127,7 +130,7 @@ export function bgpSchema(sctx: SchemaContext) {
 }
 
 type Ctx = { addIssue: z.core.$RefinementCtx['addIssue'] };
-type RawBgp = { listen?: unknown; neighbors: Array<{ address: string; passive: boolean; password_file?: string | undefined }> };
+type RawBgp = { listen?: unknown; neighbors: Array<{ address: string; passive: boolean; password_file?: string | undefined; ttl_security: boolean }> };
 
 /** manage: false: gobgpd's own config owns global settings and neighbors; vipcast only its paths. */
 function checkUnmanaged(b: RawBgp, ctx: Ctx): void {
@@ -145,6 +148,9 @@ function checkNeighbors(b: RawBgp, gobgp: boolean, ctx: Ctx): void {
     if (!gobgp && n.password_file !== undefined) {
       // Node's net module has no way to set TCP_MD5SIG on a socket, so only gobgpd can do MD5.
       report(ctx, 'conflict', 'TCP-MD5 (password_file) needs the GoBGP backend (set bgp.gobgp_address): Node cannot set TCP_MD5SIG on its sockets', ['neighbors', i, 'password_file']);
+    }
+    if (gobgp && n.ttl_security) {
+      report(ctx, 'conflict', 'ttl_security (GTSM) is implemented by the built-in speaker only; vipcast does not configure it in gobgpd', ['neighbors', i, 'ttl_security']);
     }
     if (!gobgp && n.passive && b.listen === undefined) {
       report(ctx, 'conflict', 'a passive neighbor waits for the peer to connect: the built-in speaker then needs bgp.listen', ['neighbors', i, 'passive']);

@@ -72,6 +72,8 @@ export interface SessionCallbacks {
   update?(update: DecodedUpdate, peer: PeerStatus): void;
 }
 
+/** Transition reason when ttl_security (GTSM) is configured but could not be set on a socket. */
+const GTSM_NOT_SET = 'ttl_security could not be applied: connection dropped';
 const NO_CODEC: CodecOptions = { fourOctetAs: false, extendedMessage: false, extendedNextHopIpv4: false };
 const toMessage = (n: NotificationSpec): NotificationMessage => ({
   type: MessageType.Notification,
@@ -163,7 +165,7 @@ export class Session {
 
   /** An incoming connection from this neighbor's address (the listener routes it here). */
   acceptIncoming(conn: BgpConnection): void {
-    this.#ttl.apply(conn.socket, this.#isIbgp());
+    if (!this.#ttl.apply(conn.socket, this.#isIbgp())) return this.#reject(conn, cease(CeaseSubcode.ConnectionRejected), GTSM_NOT_SET);
     const s = this.#fsm.state;
     if (s === 'idle' && this.#fsm.stopped) return this.#reject(conn, cease(CeaseSubcode.ConnectionRejected), 'neighbor is stopped');
     if (s === 'established') {
@@ -278,7 +280,7 @@ export class Session {
     socket.once('connect', () => {
       if (this.#conn !== conn) return;
       // Before the OPEN: the descriptor exists only from here on (see ./ttl.ts for the SYN).
-      this.#ttl.apply(socket, this.#isIbgp());
+      if (!this.#ttl.apply(socket, this.#isIbgp())) return this.#feed({ type: 'TcpConnectionFails', reason: GTSM_NOT_SET });
       this.#feed({ type: 'Tcp_CR_Acked' });
     });
   }

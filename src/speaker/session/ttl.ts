@@ -22,65 +22,112 @@
  * Inbound connections are not affected: the kernel answers the SYN before we see the socket,
  * and the SYN-ACK carrying the default TTL is the same either way.
  *
- * Where setsockopt cannot be called (koffi or glibc missing, not Linux) the session runs as
- * before with the default TTL and warns once per neighbor (BGP_TTL_UNSUPPORTED). Operators who
- * need the one-hop guarantee there can pin it per destination on Linux:
+ * GTSM (RFC 5082, neighbor `ttl_security: true`, eBGP or iBGP): we send TTL 255 and the
+ * kernel drops incoming segments whose TTL is below 256 - hops (IP_MINTTL / IPV6_MINHOPCOUNT),
+ * hops being `ebgp_multihop` or 1 (§3: a directly connected peer's packets arrive with 255).
+ * Like the TTL it is set once the socket exists, so a handshake from further away still
+ * completes; everything after it from such a sender is dropped before BGP sees it.
+ *
+ * Where setsockopt cannot be called (koffi or glibc missing, not Linux) a plain TTL is skipped:
+ * the session runs with the default TTL and warns once per neighbor (BGP_TTL_UNSUPPORTED).
+ * Operators who need the one-hop guarantee there can pin it per destination on Linux:
  * `ip route replace <peer>/32 dev <if> hoplimit 1` applies to every socket without its own TTL;
- * or use the GoBGP backend, which sets it.
+ * or use the GoBGP backend, which sets it. GTSM instead fails closed: a connection it could not
+ * be applied to is dropped (BGP_TTL_SECURITY_FAILED, logged once per neighbor), because a
+ * security check that silently is not there is worse than a session that does not come up.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { NeighborSpec } from '../../backend/types.js';
-import { SocketOptionError, setHopLimit, socketOptionsAvailable } from '../../net/socket-options.js';
+import { SocketOptionError, setHopLimit, setMinHopLimit, socketOptionsAvailable } from '../../net/socket-options.js';
 
-/** The TTL this neighbor's packets should carry: 1 when directly connected eBGP, else ebgp_multihop. */
+/** What a neighbor's sockets get: the TTL we send, and with GTSM the lowest TTL we accept. */
+export interface TtlPlan {
+  ttl?: number;
+  minTtl?: number;
+}
+
+/** The TTL of a plain (non-GTSM) session: 1 when directly connected eBGP, else ebgp_multihop; iBGP: default. */
 export function wantedTtl(n: NeighborSpec, ibgp: boolean): number | undefined {
   if (ibgp) return undefined;
   return n.ebgpMultihop > 0 ? Math.min(n.ebgpMultihop, 255) : 1;
 }
 
-/** Applies one neighbor's TTL to each of its connections, and says once when it cannot. */
+export function ttlPlan(n: NeighborSpec, ibgp: boolean): TtlPlan {
+  if (n.ttlSecurity) {
+    // RFC 5082 §3: send 255; a peer `hops` away arrives with 255 - (hops - 1).
+    const hops = Math.min(Math.max(n.ebgpMultihop, 1), 255);
+    return { ttl: 255, minTtl: 256 - hops };
+  }
+  const ttl = wantedTtl(n, ibgp);
+  return ttl === undefined ? {} : { ttl };
+}
+
+/** The socket-option calls NeighborTtl makes (tests replace them to act out another host). */
+export interface HopLimitApi {
+  available(): true | SocketOptionError;
+  setHopLimit(socket: Socket, hops: number): void;
+  setMinHopLimit(socket: Socket, min: number): void;
+}
+
+const SYSTEM: HopLimitApi = { available: socketOptionsAvailable, setHopLimit, setMinHopLimit };
+
+/** Applies one neighbor's TTL plan to each of its connections, and says once when it cannot. */
 export class NeighborTtl {
   /** Error codes already logged for this neighbor. */
-  readonly #warned = new Set<string>();
+  readonly #logged = new Set<string>();
 
   constructor(
     private readonly neighbor: NeighborSpec,
     private readonly log: Logger,
+    private readonly api: HopLimitApi = SYSTEM,
   ) {}
 
-  /** At session start: warn right away if this host cannot set the TTL at all. */
+  /** At session start: say right away if this host cannot set what the neighbor needs. */
   check(ibgp: boolean): void {
-    const ttl = wantedTtl(this.neighbor, ibgp);
-    if (ttl === undefined) return;
-    const available = socketOptionsAvailable();
-    if (available !== true) this.#warn(available, ttl);
+    const plan = ttlPlan(this.neighbor, ibgp);
+    if (plan.ttl === undefined) return;
+    const available = this.api.available();
+    if (available !== true) this.#report(available, plan);
   }
 
-  /** On a connected socket of this neighbor, before our first byte is written. */
-  apply(socket: Socket, ibgp: boolean): void {
-    const ttl = wantedTtl(this.neighbor, ibgp);
-    if (ttl === undefined) return;
+  /**
+   * On a connected socket of this neighbor, before our first byte is written. False when GTSM
+   * is configured and could not be applied: the caller drops the connection.
+   */
+  apply(socket: Socket, ibgp: boolean): boolean {
+    const plan = ttlPlan(this.neighbor, ibgp);
     try {
-      setHopLimit(socket, ttl);
+      if (plan.ttl !== undefined) this.api.setHopLimit(socket, plan.ttl);
+      if (plan.minTtl !== undefined) this.api.setMinHopLimit(socket, plan.minTtl);
+      return true;
     } catch (err) {
       if (!(err instanceof SocketOptionError)) throw err;
-      this.#warn(err, ttl);
+      this.#report(err, plan);
+      return plan.minTtl === undefined;
     }
   }
 
-  #warn(err: SocketOptionError, ttl: number): void {
+  #report(err: SocketOptionError, plan: TtlPlan): void {
+    const what = plan.minTtl === undefined ? `TTL ${plan.ttl}` : `TTL security (send ${plan.ttl}, accept >= ${plan.minTtl})`;
     if (err.code === 'SOCKOPT_NO_FD') {
       // The peer reset the connection before we got to it; its close event ends the connection.
-      this.log.debug({ code: 'BGP_TTL_NOT_SET', err: err.message }, `TTL ${ttl} not set: connection already gone`);
+      this.log.debug({ code: 'BGP_TTL_NOT_SET', err: err.message }, `${what} not set: connection already gone`);
       return;
     }
-    if (this.#warned.has(err.code)) return;
-    this.#warned.add(err.code);
+    if (this.#logged.has(err.code)) return;
+    this.#logged.add(err.code);
+    if (plan.minTtl !== undefined) {
+      this.log.error(
+        { code: 'BGP_TTL_SECURITY_FAILED', ttl: plan.ttl, min_ttl: plan.minTtl, err: err.message },
+        `cannot set ${what} for ${this.neighbor.address}: its connections are dropped (ttl_security fails closed)`,
+      );
+      return;
+    }
     const code = err.code === 'SOCKOPT_UNAVAILABLE' ? 'BGP_TTL_UNSUPPORTED' : 'BGP_TTL_FAILED';
     this.log.warn(
-      { code, ttl, err: err.message },
-      `cannot set TTL ${ttl} for ${this.neighbor.address}; its packets leave with the system default TTL (see src/speaker/session/ttl.ts for a per-route hoplimit workaround)`,
+      { code, ttl: plan.ttl, err: err.message },
+      `cannot set ${what} for ${this.neighbor.address}; its packets leave with the system default TTL (see src/speaker/session/ttl.ts for a per-route hoplimit workaround)`,
     );
   }
 }
