@@ -121,6 +121,8 @@ function protocolConfig(p: PeerSpec, address: string, port: number): string {
     `  neighbor ${p.address}${p.activePort ? ` port ${p.activePort}` : ''} as ${p.as};`,
     // Loopback peers are not on a shared subnet BIRD would call directly connected.
     '  multihop;',
+    // Listen on this address only: a wildcard bind of the port can collide with another loopback socket.
+    '  strict bind yes;',
     ...(p.activePort ? ['  start delay time 0;', '  connect retry time 1;', '  connect delay time 1;'] : ['  passive;']),
     `  debug { states${p.traceRoutes ? ', routes' : ''} };`,
     '  ipv4 { import all; export none; };',

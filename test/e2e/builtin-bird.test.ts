@@ -74,6 +74,7 @@ protocol bgp vc {
   local ${birdAddr} port ${birdPort} as 65000;
   neighbor ${ourAddr} as 65001;
   passive on;
+  strict bind yes;
   multihop;
   hold time 9;
   ipv4 { import all; export none; };

@@ -49,6 +49,7 @@ protocol bgp ${p.name} {
   local ${address} port ${port} as 65000;
   neighbor ${p.neighbor} as ${p.neighborAs};
   passive on;
+  strict bind yes; # listen on this address only (a wildcard bind can collide, see test/gobgp/fixtures.ts)
   multihop;
   hold time ${p.holdTimeSec ?? 9};
   connect retry time 1;

@@ -21,6 +21,7 @@ export function birdConfig(address: string, port: number, neighbors: string[]): 
   local ${address} port ${port} as ${PEER_AS};
   neighbor ${n} as ${LOCAL_AS};
   passive on;
+  strict bind yes;
   multihop;
   hold time 9;
   ipv4 { import all; export none; };
