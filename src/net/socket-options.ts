@@ -12,10 +12,12 @@
  * number them differently, so they get SOCKOPT_UNAVAILABLE rather than a wrong option.
  *
  * The descriptor is `socket._handle.fd`, which libuv creates only when it binds or connects:
- * an outbound socket has one from its 'connect' event on, an accepted one from the start.
+ * an outbound socket made by net.connect() has one from its 'connect' event on, an accepted one
+ * from the start. To have options in force from the SYN on, connectWithOptions() creates the
+ * socket itself (socket(2)), sets them, and hands the descriptor to net.Socket, which connects it.
  */
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { Socket, isIP, type SocketConstructorOpts } from 'node:net';
 import type * as Koffi from 'koffi';
 
 export type SocketOptionErrorCode =
@@ -52,6 +54,8 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  close(fd: number): number;
   setsockopt(fd: number, level: number, name: number, value: number[], len: number): number;
   getsockopt(fd: number, level: number, name: number, value: number[], len: number[]): number;
   errnoName(): string;
@@ -79,12 +83,14 @@ function openLibc(): Libc | SocketOptionError {
     const lib = koffi.load('libc.so.6');
     const set = lib.func('int setsockopt(int, int, int, _In_ int *, uint32_t)') as Libc['setsockopt'];
     const get = lib.func('int getsockopt(int, int, int, _Out_ int *, _Inout_ uint32_t *)') as Libc['getsockopt'];
+    const socket = lib.func('int socket(int, int, int)') as Libc['socket'];
+    const close = lib.func('int close(int)') as Libc['close'];
     const names = new Map(Object.entries(koffi.os.errno).map(([name, no]) => [no, name]));
     const errnoName = (): string => {
       const no = koffi.errno();
       return names.get(no) ?? `errno ${no}`;
     };
-    return { setsockopt: set, getsockopt: get, errnoName };
+    return { socket, close, setsockopt: set, getsockopt: get, errnoName };
   } catch (err) {
     return new SocketOptionError('SOCKOPT_UNAVAILABLE', `libc.so.6 cannot be loaded through koffi: ${(err as Error).message}`, { cause: err });
   }
@@ -131,11 +137,14 @@ export function getMinHopLimit(socket: Socket): number {
 }
 
 function setOption(socket: Socket, option: OptionName, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > 255) throw new RangeError(`${option} must be 0-255, got ${value}`);
   const lib = loadLibc();
-  const family = packetFamily(socket);
+  setRaw(lib, descriptor(socket), packetFamily(socket), option, value);
+}
+
+function setRaw(lib: Libc, fd: number, family: IpFamily, option: OptionName, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 255) throw new RangeError(`${option} must be 0-255, got ${value}`);
   const [level, name] = OPTIONS[option][family];
-  if (lib.setsockopt(descriptor(socket), level, name, [value], 4) !== 0) {
+  if (lib.setsockopt(fd, level, name, [value], 4) !== 0) {
     throw new SocketOptionError('SOCKOPT_FAILED', `setsockopt ${option} ${value} (${family}) failed: ${lib.errnoName()}`);
   }
 }
@@ -149,6 +158,56 @@ function getOption(socket: Socket, option: OptionName): number {
     throw new SocketOptionError('SOCKOPT_FAILED', `getsockopt ${option} (${family}) failed: ${lib.errnoName()}`);
   }
   return value[0]!;
+}
+
+/** Linux <sys/socket.h>; SOCK_CLOEXEC is O_CLOEXEC, the same on every architecture koffi ships for. */
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+
+export interface ConnectTarget {
+  /** An IP address (neighbors are configured by address, never by name). */
+  host: string;
+  port: number;
+  localAddress?: string;
+}
+
+export interface IpOptions {
+  hopLimit?: number;
+  minHopLimit?: number;
+}
+
+/**
+ * net.connect() with IP options set before the SYN. The socket is created here with socket(2)
+ * (close-on-exec, so exec health checks never inherit a BGP connection), configured, and adopted
+ * by `new net.Socket({ fd })`, whose connect() binds `localAddress` and connects the same
+ * descriptor (libuv reuses an opened descriptor). `manualStart` keeps Node from starting to read
+ * an unconnected socket; reading starts once connected, as for any net.connect() socket.
+ */
+export function connectWithOptions(target: ConnectTarget, ip: IpOptions): Socket {
+  const lib = loadLibc();
+  const v = isIP(target.host);
+  if (v === 0) throw new SocketOptionError('SOCKOPT_FAILED', `${target.host} is not an IP address`);
+  const family: IpFamily = v === 6 ? 'ipv6' : 'ipv4';
+  const fd = lib.socket(v === 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SocketOptionError('SOCKOPT_FAILED', `socket(${family}) failed: ${lib.errnoName()}`);
+  let socket: Socket;
+  try {
+    if (ip.hopLimit !== undefined) setRaw(lib, fd, family, 'hopLimit', ip.hopLimit);
+    if (ip.minHopLimit !== undefined) setRaw(lib, fd, family, 'minHopLimit', ip.minHopLimit);
+    socket = new Socket({ fd, manualStart: true } as SocketConstructorOpts);
+  } catch (err) {
+    // Not adopted by Node: the descriptor is still ours to close.
+    lib.close(fd);
+    throw err;
+  }
+  try {
+    return socket.connect({ host: target.host, port: target.port, localAddress: target.localAddress });
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
 }
 
 /** The kernel descriptor under a net.Socket (libuv's, exposed on POSIX as `_handle.fd`). */

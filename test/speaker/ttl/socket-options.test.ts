@@ -6,8 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import {
   SocketOptionError,
+  connectWithOptions,
   getHopLimit,
   getMinHopLimit,
   packetFamily,
@@ -105,5 +107,80 @@ describe('socket options (setsockopt via koffi)', () => {
     expect(() => setHopLimit(client, 256)).toThrow(RangeError);
     client.destroy();
     expect(() => getHopLimit(client)).toThrow(SocketOptionError);
+  });
+});
+
+describe('connectWithOptions (options set before the SYN)', () => {
+  async function server(host: string): Promise<{ port: number; accepted: Promise<[Socket]> }> {
+    const srv = createServer();
+    open.push(srv);
+    srv.listen(0, host);
+    await once(srv, 'listening');
+    return { port: (srv.address() as { port: number }).port, accepted: once(srv, 'connection') as Promise<[Socket]> };
+  }
+
+  it('IPv4 with a local address: connected, the options in force, data flows both ways', async () => {
+    const host = loopbackAddress();
+    const local = loopbackAddress();
+    const { port, accepted } = await server(host);
+    const client = connectWithOptions({ host, port, localAddress: local }, { hopLimit: 1, minHopLimit: 50 });
+    open.push(client);
+    await once(client, 'connect');
+    const [peer] = await accepted;
+    open.push(peer);
+    expect(client.localAddress).toBe(local);
+    expect(getHopLimit(client)).toBe(1);
+    expect(getMinHopLimit(client)).toBe(50);
+    peer.write('from server');
+    const [got] = (await once(client, 'data')) as [Buffer];
+    expect(got.toString()).toBe('from server');
+    client.write('from client');
+    const [back] = (await once(peer, 'data')) as [Buffer];
+    expect(back.toString()).toBe('from client');
+  });
+
+  it('IPv6: IPV6_UNICAST_HOPS in force once connected', async () => {
+    const { port, accepted } = await server('::1');
+    const client = connectWithOptions({ host: '::1', port }, { hopLimit: 2 });
+    open.push(client);
+    await once(client, 'connect');
+    open.push((await accepted)[0]);
+    expect(getHopLimit(client)).toBe(2);
+  });
+
+  it('the descriptor is close-on-exec (exec health checks must not inherit a BGP connection)', async () => {
+    const { port, accepted } = await server('::1');
+    const client = connectWithOptions({ host: '::1', port }, { hopLimit: 2 });
+    open.push(client);
+    await once(client, 'connect');
+    open.push((await accepted)[0]);
+    const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+    const flags = /^flags:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+    expect(parseInt(flags ?? '0', 8) & 0o2000000).toBe(0o2000000);
+  });
+
+  it('the minimum TTL is in force from the SYN-ACK on: a reply below it never completes the connect', async () => {
+    // The server answers with the default TTL (64); a minimum of 255 drops its SYN-ACK.
+    const host = loopbackAddress();
+    const { port } = await server(host);
+    const client = connectWithOptions({ host, port }, { minHopLimit: 255 });
+    open.push(client);
+    const outcome = await Promise.race([
+      once(client, 'connect').then(() => 'connected'),
+      once(client, 'error').then(() => 'error'),
+      new Promise((resolve) => setTimeout(() => resolve('still connecting'), 1_500)),
+    ]);
+    expect(outcome).toBe('still connecting');
+    expect(client.connecting).toBe(true);
+  });
+
+  it('a refused connection is the same error as with net.connect', async () => {
+    const host = loopbackAddress();
+    const { port } = await server(host);
+    await new Promise<void>((resolve) => (open.pop() as Server).close(() => resolve()));
+    const client = connectWithOptions({ host, port }, { hopLimit: 1 });
+    open.push(client);
+    const [err] = (await once(client, 'error').catch((e: unknown) => [e])) as [NodeJS.ErrnoException];
+    expect([err.syscall, err.code]).toEqual(['connect', 'ECONNREFUSED']);
   });
 });
