@@ -7,7 +7,6 @@
  * connection from the same peer waiting for its OPEN so that §6.8 collision detection can decide
  * which one survives (see #resolveCollision).
  */
-import { connect as tcpConnect } from 'node:net';
 import type { Logger } from 'pino';
 import type { DesiredSet, NeighborSpec, PeerState, PeerStatus } from '../../backend/types.js';
 import {
@@ -273,13 +272,13 @@ export class Session {
 
   #connect(): void {
     const n = this.cfg.neighbor;
-    const socket = tcpConnect({ host: n.address, port: n.port, localAddress: n.localAddress });
+    const socket = this.#ttl.connect({ host: n.address, port: n.port, localAddress: n.localAddress }, this.#isIbgp());
     const conn = new BgpConnection(socket, 'outbound');
     if (this.#conn) this.#closeConn(this.#conn);
     this.#bind(conn);
     socket.once('connect', () => {
       if (this.#conn !== conn) return;
-      // Before the OPEN: the descriptor exists only from here on (see ./ttl.ts for the SYN).
+      // Before the OPEN (set before the SYN already, unless that failed: see ./ttl.ts).
       if (!this.#ttl.apply(socket, this.#isIbgp())) return this.#feed({ type: 'TcpConnectionFails', reason: GTSM_NOT_SET });
       this.#feed({ type: 'Tcp_CR_Acked' });
     });

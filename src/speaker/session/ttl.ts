@@ -36,10 +36,18 @@
  * be applied to is dropped (BGP_TTL_SECURITY_FAILED, logged once per neighbor), because a
  * security check that silently is not there is worse than a session that does not come up.
  */
-import type { Socket } from 'node:net';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { NeighborSpec } from '../../backend/types.js';
-import { SocketOptionError, setHopLimit, setMinHopLimit, socketOptionsAvailable } from '../../net/socket-options.js';
+import {
+  SocketOptionError,
+  connectWithOptions,
+  setHopLimit,
+  setMinHopLimit,
+  socketOptionsAvailable,
+  type ConnectTarget,
+  type IpOptions,
+} from '../../net/socket-options.js';
 
 /** What a neighbor's sockets get: the TTL we send, and with GTSM the lowest TTL we accept. */
 export interface TtlPlan {
@@ -66,11 +74,12 @@ export function ttlPlan(n: NeighborSpec, ibgp: boolean): TtlPlan {
 /** The socket-option calls NeighborTtl makes (tests replace them to act out another host). */
 export interface HopLimitApi {
   available(): true | SocketOptionError;
+  connect(target: ConnectTarget, ip: IpOptions): Socket;
   setHopLimit(socket: Socket, hops: number): void;
   setMinHopLimit(socket: Socket, min: number): void;
 }
 
-const SYSTEM: HopLimitApi = { available: socketOptionsAvailable, setHopLimit, setMinHopLimit };
+const SYSTEM: HopLimitApi = { available: socketOptionsAvailable, connect: connectWithOptions, setHopLimit, setMinHopLimit };
 
 /** Applies one neighbor's TTL plan to each of its connections, and says once when it cannot. */
 export class NeighborTtl {
@@ -92,7 +101,24 @@ export class NeighborTtl {
   }
 
   /**
-   * On a connected socket of this neighbor, before our first byte is written. False when GTSM
+   * An outbound connection with the plan in force from the SYN on. Where that cannot be done,
+   * a plain net.connect() (reported once); apply() on 'connect' then tries again and decides.
+   */
+  connect(target: ConnectTarget, ibgp: boolean): Socket {
+    const plan = ttlPlan(this.neighbor, ibgp);
+    if (plan.ttl === undefined) return tcpConnect(target);
+    try {
+      return this.api.connect(target, { hopLimit: plan.ttl, minHopLimit: plan.minTtl });
+    } catch (err) {
+      if (!(err instanceof SocketOptionError)) throw err;
+      this.#report(err, plan);
+      return tcpConnect(target);
+    }
+  }
+
+  /**
+   * On a connected socket of this neighbor, before our first byte is written (again, for an
+   * outbound one from connect(): cheap, and it covers the fallback). False when GTSM
    * is configured and could not be applied: the caller drops the connection.
    */
   apply(socket: Socket, ibgp: boolean): boolean {

@@ -31,6 +31,9 @@ function capture(): { log: pino.Logger; lines: Array<Record<string, unknown>> } 
 const unavailable = new SocketOptionError('SOCKOPT_UNAVAILABLE', 'the koffi module (C FFI) cannot be loaded');
 const failing = (err: SocketOptionError): HopLimitApi => ({
   available: () => (err.code === 'SOCKOPT_UNAVAILABLE' ? err : true),
+  connect: () => {
+    throw err;
+  },
   setHopLimit: () => {
     throw err;
   },
@@ -64,6 +67,21 @@ describe('NeighborTtl logging where setsockopt is unavailable', () => {
     // Another neighbor says it again: once per neighbor, not once per process.
     new NeighborTtl(n({ address: '10.0.0.253' }), log, failing(unavailable)).check(false);
     expect(lines).toHaveLength(2);
+  });
+
+  it('connect() falls back to a plain connection, reported in the same single warning', async () => {
+    const { log, lines } = capture();
+    const srv = createServer((s) => s.destroy());
+    const host = loopbackAddress();
+    srv.listen(0, host);
+    await once(srv, 'listening');
+    const ttl = new NeighborTtl(n(), log, failing(unavailable));
+    ttl.check(false);
+    const socket = ttl.connect({ host, port: (srv.address() as { port: number }).port }, false);
+    await once(socket, 'connect');
+    socket.destroy();
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    expect(lines.map((l) => l.code)).toEqual(['BGP_TTL_UNSUPPORTED']);
   });
 
   it('says nothing for iBGP, which keeps the default TTL', () => {

@@ -12,9 +12,19 @@ import { promisify } from 'node:util';
 import { BIRD_BIN, parseRoutes, type BirdRoute } from '../../harness/bird.js';
 import { stopProcess } from '../../harness/process.js';
 import { VIPCAST_BIN } from '../../harness/vipcast.js';
-import { waitFor } from '../../harness/wait.js';
+import { sleep, waitFor } from '../../harness/wait.js';
 
 const run = promisify(execFile);
+
+const BUILT_TTL = new URL('../../../dist/src/speaker/session/ttl.js', import.meta.url);
+
+/** These tests run dist/: one built before the TTL code would test the old speaker. */
+export async function assertFreshBuild(): Promise<void> {
+  const text = existsSync(BUILT_TTL) ? await readFile(BUILT_TTL, 'utf8') : '';
+  if (!text.includes('connectWithOptions') || !text.includes('minTtl')) {
+    throw new Error('dist/ predates the eBGP TTL code (dist/src/speaker/session/ttl.js): run npm run build');
+  }
+}
 
 export class NetnsBird {
   #proc?: ChildProcess;
@@ -56,6 +66,34 @@ export class NetnsBird {
 
   async established(name: string): Promise<boolean> {
     return (await this.protocolLine(name)).includes('Established');
+  }
+
+  /** Waits (bounded) for `name` to be Established; on timeout the error carries `context()`. */
+  async waitEstablished(name: string, context: () => Promise<string>, timeoutMs = 30_000): Promise<void> {
+    try {
+      await waitFor(async () => this.established(name), { timeoutMs, intervalMs: 250, what: `${name} Established at BIRD` });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${await context()}`, { cause: err });
+    }
+  }
+
+  /**
+   * Watches `names` for `windowMs` in 250 ms steps: none may reach Established, each must exist.
+   * Returns BIRD's last line per protocol (its state, for the test's own assertions).
+   */
+  async neverEstablished(names: string[], windowMs: number): Promise<Map<string, string>> {
+    const last = new Map<string, string>();
+    const deadline = Date.now() + windowMs;
+    for (let round = 0; round < Math.ceil(windowMs / 250) && Date.now() < deadline; round++) {
+      for (const name of names) {
+        const line = await this.protocolLine(name);
+        if (line === '') throw new Error(`BIRD has no protocol ${name}`);
+        if (line.includes('Established')) throw new Error(`${name} reached Established at BIRD: ${line}`);
+        last.set(name, line);
+      }
+      await sleep(250);
+    }
+    return last;
   }
 
   async routes(table: string, protocol: string): Promise<BirdRoute[]> {

@@ -4,11 +4,12 @@
  *   A (vipcast) --- R (router, forwarding) --- B (BIRD)
  *   A ------------------ direct link ---------- B
  *
- *   A-R 10.201.1.0/24, fd00:201:1::/64 (A .2-.5 / ::2 ::3, R .254 / ::fe)
- *   R-B 10.201.2.0/24, fd00:201:2::/64 (R .254 / ::fe, B .2-.5 / ::2 ::3)
- *   A-B 10.201.3.0/24                  (A .1, B .2)
+ *   A-R 10.201.1.0/24, fd00:201:1::/64 (A .2-.7 / ::2 ::3, R .254 / ::fe)
+ *   R-B 10.201.2.0/24, fd00:201:2::/64 (R .254 / ::fe, B .2-.7 / ::2 ::3)
+ *   A-B 10.201.3.0/24                  (A .1 .3 .5, B .2 .4 .6)
  *
- * Session n across R runs between A's .n and B's .n.
+ * One address pair per BGP session, because BIRD allows one protocol per neighbor address:
+ * across R between A's .n and B's .n, on the direct link between A's .(2k+1) and B's .(2k+2).
  *
  * The prefixes exist only inside these namespaces, which the tests create and delete; names
  * carry the process id so parallel runs never meet. Needs root (ip netns).
@@ -25,10 +26,12 @@ export class Topology {
   readonly r: string;
   readonly b: string;
 
-  constructor(tag = `${process.pid}`) {
-    this.a = `vipcast-ttl-${tag}-a`;
-    this.r = `vipcast-ttl-${tag}-r`;
-    this.b = `vipcast-ttl-${tag}-b`;
+  /** `name`: what the test file calls it; the process id is added. */
+  constructor(name: string) {
+    const tag = `${name}-${process.pid}`;
+    this.a = `vipcast-${tag}-a`;
+    this.r = `vipcast-${tag}-r`;
+    this.b = `vipcast-${tag}-b`;
   }
 
   get namespaces(): string[] {
@@ -43,15 +46,16 @@ export class Topology {
     await this.#link(this.a, 'ar0', this.r, 'ra0');
     await this.#link(this.r, 'rb0', this.b, 'br0');
     await this.#link(this.a, 'ab0', this.b, 'ba0');
-    // One address pair per BGP session: BIRD allows one protocol per neighbor address.
-    for (const host of [2, 3, 4, 5]) {
+    for (const host of [2, 3, 4, 5, 6, 7]) {
       await addr(this.a, 'ar0', `10.201.1.${host}/24`, host <= 3 ? `fd00:201:1::${host}/64` : undefined);
       await addr(this.b, 'br0', `10.201.2.${host}/24`, host <= 3 ? `fd00:201:2::${host}/64` : undefined);
     }
     await addr(this.r, 'ra0', '10.201.1.254/24', 'fd00:201:1::fe/64');
     await addr(this.r, 'rb0', '10.201.2.254/24', 'fd00:201:2::fe/64');
-    await addr(this.a, 'ab0', '10.201.3.1/24');
-    await addr(this.b, 'ba0', '10.201.3.2/24');
+    for (const host of [1, 3, 5]) {
+      await addr(this.a, 'ab0', `10.201.3.${host}/24`);
+      await addr(this.b, 'ba0', `10.201.3.${host + 1}/24`);
+    }
     // A and B reach each other's far subnet through R only.
     await ip('-n', this.a, 'route', 'add', '10.201.2.0/24', 'via', '10.201.1.254');
     await ip('-n', this.a, '-6', 'route', 'add', 'fd00:201:2::/64', 'via', 'fd00:201:1::fe');
@@ -65,9 +69,9 @@ export class Topology {
     for (const ns of this.namespaces) await ip('netns', 'del', ns).catch(() => undefined);
   }
 
-  /** TCP connections in `ns` as `ss -Htn state established` prints them. */
-  async established(ns: string): Promise<string> {
-    const { stdout } = await run('ip', ['netns', 'exec', ns, 'ss', '-Htn', 'state', 'established'], { timeout: 5_000 });
+  /** TCP sockets in `ns` as `ss -Htan` prints them (every state: SYN-RECV, ESTAB, ...). */
+  async tcpSockets(ns: string): Promise<string> {
+    const { stdout } = await run('ip', ['netns', 'exec', ns, 'ss', '-Htan'], { timeout: 5_000 });
     return stdout;
   }
 
