@@ -5,28 +5,26 @@
  * connected then never receives our messages and the session does not come up, instead of
  * running over a path nobody configured.
  *
- * How: Node.js has no TTL option on TCP sockets, so src/net/socket-options.ts sets IP_TTL
- * (IPv4, including an IPv4 peer on a dual-stack listener) or IPV6_UNICAST_HOPS with setsockopt
- * through koffi, on every connection of the neighbor: outbound ones in their 'connect' event,
- * inbound ones when the listener hands them over, both before we write our first byte.
+ * How: Node.js has no TTL option on TCP sockets, so src/net/socket-options.ts calls setsockopt
+ * through koffi: IP_TTL for IPv4 (including an IPv4 peer on a dual-stack listener, whose AF_INET6
+ * socket sends IPv4) or IPV6_UNICAST_HOPS.
+ * - Outbound: the socket is created with socket(2), given its TTL, and only then handed to
+ *   net.Socket to connect, so the SYN already carries it. A peer 2 hops away without
+ *   `ebgp_multihop` never sees even a TCP connection from us (our SYN dies at the router, whose
+ *   ICMP time-exceeded fails the connect at once: EHOSTUNREACH).
+ * - Inbound: the kernel completes the handshake (its SYN-ACK with the system default TTL,
+ *   net.ipv4.ip_default_ttl, usually 64) before vipcast sees the socket; the TTL is set when the
+ *   listener hands the connection over, before our first byte. Such a peer holds a TCP
+ *   connection but never receives our OPEN, so the session stays down all the same.
  *
- * The limit, stated honestly: libuv creates an outbound socket's descriptor inside connect(),
- * so there is nothing to set before the SYN. Our SYN and the ACK completing the handshake leave
- * with the system default TTL (net.ipv4.ip_default_ttl, usually 64); every BGP message, OPEN
- * included, leaves with ours. A peer 2 hops away without `ebgp_multihop` therefore sees a TCP
- * connection open, never an OPEN, and the session stays down, which is the point; but the
- * handshake itself is not confined to one hop. Setting the TTL before the SYN would take a
- * socket created with libc's socket() and handed to `new net.Socket({ fd })` before connect():
- * it works in a quick test, but relies on Node adopting an unconnected descriptor (undocumented)
- * and on a read started on it before the connect not seeing a hang-up, so it is not done.
- * Inbound connections are not affected: the kernel answers the SYN before we see the socket,
- * and the SYN-ACK carrying the default TTL is the same either way.
- *
- * GTSM (RFC 5082, neighbor `ttl_security: true`, eBGP or iBGP): we send TTL 255 and the
- * kernel drops incoming segments whose TTL is below 256 - hops (IP_MINTTL / IPV6_MINHOPCOUNT),
- * hops being `ebgp_multihop` or 1 (§3: a directly connected peer's packets arrive with 255).
- * Like the TTL it is set once the socket exists, so a handshake from further away still
- * completes; everything after it from such a sender is dropped before BGP sees it.
+ * GTSM (RFC 5082, neighbor `ttl_security: true`, eBGP or iBGP): we send TTL 255 and the kernel
+ * drops incoming segments whose TTL is below 256 - hops (IP_MINTTL / IPV6_MINHOPCOUNT), hops
+ * being `ebgp_multihop` or 1 (§3: a directly connected peer's packets arrive with 255).
+ * Outbound it is in force from the SYN on: a SYN-ACK from further away is dropped. The limit,
+ * stated honestly: inbound it is set when we get the accepted socket, so the handshake and any
+ * bytes the kernel queued before that (a sender that writes its OPEN at once) are not checked;
+ * from then on everything below the minimum is dropped. Closing that gap would take the minimum
+ * on the listening socket, which is shared by all neighbors; not done.
  *
  * Where setsockopt cannot be called (koffi or glibc missing, not Linux) a plain TTL is skipped:
  * the session runs with the default TTL and warns once per neighbor (BGP_TTL_UNSUPPORTED).
