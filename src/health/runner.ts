@@ -93,6 +93,8 @@ export class VipRunner {
   #vip: VipConfig;
   readonly #deps: RunnerDeps;
   readonly #slots: Slot[];
+  /** Every slot's index: what a periodic round runs. */
+  readonly #every: readonly number[];
   #state: HysteresisState = initialState;
   #since: number;
   #lastDetector: Detector = 'initial';
@@ -115,6 +117,7 @@ export class VipRunner {
     this.#since = deps.clock.now();
     this.#timerClock = deps.clock;
     this.#slots = vip.checks.map((spec) => ({ spec, checker: deps.createChecker(spec, this.#timeoutOf(spec)), lastPassiveAt: Number.NEGATIVE_INFINITY }));
+    this.#every = this.#slots.map((_, i) => i);
   }
 
   get name(): string {
@@ -219,7 +222,7 @@ export class VipRunner {
     this.#timer = undefined;
     if (this.#timerKind === 'deadline') this.#onDeadline();
     else if (this.#timerKind === 'passive' && this.#passive.size > 0) this.#startRound('passive', [...this.#passive]);
-    else this.#startRound(this.#roundDetector(), this.#slots.map((_, i) => i));
+    else this.#startRound(this.#roundDetector(), this.#every);
   }
 
   /** Detector for a timer round: passive if an event is waiting, else whatever began the streak. */
@@ -268,7 +271,7 @@ export class VipRunner {
   // checks a second, the AbortController, promise chain and timeout timer per check this
   // replaces were a large part of the cost (docs/perf-health.md).
 
-  #startRound(detector: Detector, indices: number[]): void {
+  #startRound(detector: Detector, indices: readonly number[]): void {
     if (this.#stopped) return;
     const now = this.#deps.clock.now();
     this.#lastRoundStart = now;

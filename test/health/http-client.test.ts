@@ -49,6 +49,42 @@ describe('ResponseParser', () => {
     expect(parseAll('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nextra')?.keepAlive).toBe(false);
   });
 
+  it('header names in any case and spacing; connection and transfer-encoding as token lists (RFC 9110 §7.6.1, RFC 9112 §6.3)', () => {
+    expect(parseAll('HTTP/1.1 200 OK\r\nCONTENT-LENGTH:  2 \r\n\r\nok')).toEqual({ status: 200, body: 'ok', keepAlive: true });
+    expect(parseAll('HTTP/1.1 200\r\ncontent-length: 0\r\n\r\n')).toEqual({ status: 200, body: '', keepAlive: true });
+    expect(parseAll('HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n')?.keepAlive).toBe(false);
+    expect(parseAll('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nconnection: close\r\nContent-Length: 0\r\n\r\n')?.keepAlive).toBe(false);
+    expect(parseAll('HTTP/1.1 200 OK\r\nConnection: closed, keep-alive\r\nContent-Length: 0\r\n\r\n')?.keepAlive).toBe(true);
+    expect(parseAll('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n')).toEqual({ status: 200, body: 'ok', keepAlive: true });
+    // chunked not last: the body runs until close (and the connection is not reused).
+    const p = new ResponseParser(false, 1024);
+    expect(p.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nraw'))).toBeUndefined();
+    expect(p.end()).toEqual({ status: 200, body: 'raw', keepAlive: false });
+    // Names of a matching length that are not one of the three are ignored.
+    expect(parseAll('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Lengthx: 9\r\nContent-Length: 0\r\n\r\n')).toEqual({ status: 200, body: '', keepAlive: true });
+  });
+
+  it('reset() makes a used parser read the next response from scratch (one parser per connection)', () => {
+    const p = new ResponseParser(false, 1024);
+    expect(p.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'))).toEqual({ status: 200, body: 'abc', keepAlive: true });
+    p.reset(true, 0);
+    expect(p.started).toBe(false);
+    expect(p.push(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n'))).toEqual({ status: 404, body: '', keepAlive: true });
+    p.reset(false, 1024);
+    expect(p.push(Buffer.from('HTTP/1.1 200 OK\r\nContent-'))).toBeUndefined();
+    expect(p.push(Buffer.from('Length: 2\r\nConnection: close\r\n\r\nok'))).toEqual({ status: 200, body: 'ok', keepAlive: false });
+  });
+
+  it('status line and header syntax errors', () => {
+    for (const bad of ['HTTP/1.1 20 OK', 'HTTP/1.2 200 OK', 'HTTP/1.1 2x0 OK', 'HTTP/1.1 200OK', 'HTTP/1.1  200 OK', 'http/1.1 200 OK']) {
+      expect(() => parseAll(`${bad}\r\nContent-Length: 0\r\n\r\n`), bad).toThrow(expect.objectContaining({ code: 'HPE_INVALID_STATUS' }));
+    }
+    expect(() => parseAll('HTTP/1.1 200 OK\r\nno colon here\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_HEADER_TOKEN' }));
+    expect(() => parseAll('HTTP/1.1 200 OK\r\n: empty name\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_HEADER_TOKEN' }));
+    expect(() => parseAll('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONTENT_LENGTH' }));
+    expect(() => parseAll('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONTENT_LENGTH' }));
+  });
+
   it('keeps at most the body limit (and nothing with limit 0)', () => {
     expect(parseAll('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789', { limit: 4 })?.body).toBe('0123');
     expect(parseAll('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789', { limit: 0 })?.body).toBe('');

@@ -35,6 +35,9 @@ export interface HttpResponse extends ParsedResponse {
   socket: net.Socket;
 }
 
+/** What Exchange.cancel() fails the request with unless told otherwise. */
+export const ABORT_ERROR: Error = Object.freeze(new Error('aborted'));
+
 /** Called once per request: an error, or the response and the socket it came on. */
 export type ResponseCallback = (err: Error | undefined, res: ParsedResponse | undefined, socket: net.Socket | undefined) => void;
 
@@ -54,7 +57,7 @@ export class Exchange {
     this.cb = cb;
   }
 
-  cancel(err: Error = new Error('aborted')): void {
+  cancel(err: Error = ABORT_ERROR): void {
     this.#origin.cancel(this, err);
   }
 }
@@ -138,7 +141,9 @@ export class HttpOrigin {
   #send(conn: Conn, ex: Exchange): void {
     conn.exchange = ex;
     ex.conn = conn;
-    conn.parser = new ResponseParser(ex.req.head, ex.req.bodyLimit);
+    // One parser per connection, reset per request.
+    if (conn.parser) conn.parser.reset(ex.req.head, ex.req.bodyLimit);
+    else conn.parser = new ResponseParser(ex.req.head, ex.req.bodyLimit);
     conn.requests++;
     // Written before 'connect' on a new socket: net buffers it until the connection is up.
     conn.socket.write(ex.req.bytes);
@@ -180,7 +185,6 @@ export class HttpOrigin {
   #complete(conn: Conn, ex: Exchange, res: ParsedResponse): void {
     conn.exchange = undefined;
     ex.conn = undefined;
-    conn.parser = undefined;
     if (!ex.done) {
       ex.done = true;
       ex.cb(undefined, res, conn.socket);

@@ -35,8 +35,8 @@ type ChunkState = 'size' | 'data' | 'data-crlf' | 'trailers';
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 export class ResponseParser {
-  readonly #head: boolean;
-  readonly #bodyLimit: number;
+  #head: boolean;
+  #bodyLimit: number;
   #pending: Buffer | undefined;
   #status = 0;
   #keepAlive = false;
@@ -52,6 +52,21 @@ export class ResponseParser {
   constructor(head: boolean, bodyLimit: number) {
     this.#head = head;
     this.#bodyLimit = bodyLimit;
+  }
+
+  /** Start over for the next response on the same connection (one parser per connection). */
+  reset(head: boolean, bodyLimit: number): void {
+    this.#head = head;
+    this.#bodyLimit = bodyLimit;
+    this.#pending = undefined;
+    this.#status = 0;
+    this.#keepAlive = false;
+    this.#body = undefined;
+    this.#remaining = 0;
+    this.#chunk = 'size';
+    if (this.#keptBytes > 0) this.#kept = [];
+    this.#keptBytes = 0;
+    this.#extra = false;
   }
 
   /** True once any byte of the response has arrived (a reused socket failing before that is retried). */
@@ -84,34 +99,45 @@ export class ResponseParser {
     return undefined;
   }
 
-  /** Returns true for a 1xx response (skip it, a final one follows). */
+  /**
+   * Returns true for a 1xx response (skip it, a final one follows). Hand-rolled rather than
+   * split and regular expressions: it runs for every check (docs/perf-health.md).
+   */
   #parseHead(head: string): boolean {
-    const lines = head.split('\r\n');
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0] ?? '');
-    if (!m) throw new HttpParseError('HPE_INVALID_STATUS', `malformed status line ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
-    const status = Number(m[2]);
+    let eol = head.indexOf('\r\n');
+    if (eol < 0) eol = head.length;
+    const status = statusOf(head, eol);
+    if (status < 0) throw new HttpParseError('HPE_INVALID_STATUS', `malformed status line ${JSON.stringify(head.slice(0, Math.min(eol, 80)))}`);
     if (status >= 100 && status < 200 && status !== 101) return true;
     let length: number | undefined;
     let chunked = false;
-    let connection = '';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'malformed header line');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'content-length') {
-        if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
-        length = Number(value);
-      } else if (name === 'transfer-encoding') {
-        chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-      } else if (name === 'connection') {
-        connection += `${value.toLowerCase()},`;
+    let close = false;
+    for (let at = eol + 2; at < head.length; ) {
+      let next = head.indexOf('\r\n', at);
+      if (next < 0) next = head.length;
+      const colon = head.indexOf(':', at);
+      if (colon <= at || colon >= next) throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'malformed header line');
+      const raw = head.slice(at, colon).trim();
+      // Only three names matter, of lengths 10, 14 and 17: skip the others without lowering.
+      if (raw.length === 10 || raw.length === 14 || raw.length === 17) {
+        const name = raw.toLowerCase();
+        if (name === 'content-length') {
+          const value = head.slice(colon + 1, next).trim();
+          if (!isLength(value) || (length !== undefined && length !== Number(value))) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
+          length = Number(value);
+        } else if (name === 'transfer-encoding') {
+          // Chunked when the last coding is chunked (RFC 9112 §6.3).
+          const value = head.slice(colon + 1, next);
+          chunked = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase() === 'chunked';
+        } else if (name === 'connection') {
+          close ||= hasToken(head.slice(colon + 1, next).toLowerCase(), 'close');
+        }
       }
+      at = next + 2;
     }
     this.#status = status;
     // As node:http decides reuse for a 1.1 response (what the previous agent-based checker did).
-    this.#keepAlive = m[1] === '1' && !/(?:^|,)\s*close\s*,/.test(connection);
+    this.#keepAlive = head.charCodeAt(7) === 49 /* HTTP/1.1 */ && !close;
     if (this.#head || status === 204 || status === 304) this.#body = 'none';
     else if (chunked) this.#body = 'chunked';
     else if (length !== undefined) {
@@ -204,4 +230,40 @@ export class ResponseParser {
     const body = this.#kept.length === 0 ? '' : this.#kept.length === 1 ? this.#kept[0]!.toString('utf8') : Buffer.concat(this.#kept).toString('utf8');
     return { status: this.#status, body, keepAlive: keepAlive && !this.#extra };
   }
+}
+
+/** The status of `HTTP/1.x NNN[ reason]` in head[0, eol), or -1 if malformed. */
+function statusOf(head: string, eol: number): number {
+  if (eol < 12 || !head.startsWith('HTTP/1.')) return -1;
+  const minor = head.charCodeAt(7);
+  if ((minor !== 48 && minor !== 49) || head.charCodeAt(8) !== 32) return -1;
+  if (eol > 12 && head.charCodeAt(12) !== 32) return -1;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = head.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    status = status * 10 + d;
+  }
+  return status;
+}
+
+/** 1 to 15 decimal digits. */
+function isLength(value: string): boolean {
+  if (value.length === 0 || value.length > 15) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** `token` is one of the comma-separated elements of `list` (whitespace around them ignored). */
+function hasToken(list: string, token: string): boolean {
+  for (let at = 0; at <= list.length; ) {
+    let comma = list.indexOf(',', at);
+    if (comma < 0) comma = list.length;
+    if (list.slice(at, comma).trim() === token) return true;
+    at = comma + 1;
+  }
+  return false;
 }

@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import type { HttpAgents, OriginRef } from '../passive/http-agents.js';
 import type { HttpCheckSpec } from '../types.js';
-import type { PreparedRequest } from './http-client.js';
+import { ABORT_ERROR, type PreparedRequest } from './http-client.js';
 import type { ParsedResponse } from './http-parse.js';
 import { connectCode, down, errorCode, errorMessage, ok, type Checker, type Outcome, type PassiveListener, type RunningCheck } from './types.js';
 
@@ -49,18 +49,12 @@ export class HttpChecker implements Checker {
       done(down('HTTP_ERROR', `http ${this.#request}`));
       return NOT_RUNNING;
     }
-    let cancelled = false;
-    const exchange = this.#origin.pool.send(this.#request, (err, res, socket) => {
-      if (cancelled) done(this.#aborted());
+    // The exchange is the running check: its cancel() fails it with ABORTED.
+    return this.#origin.pool.send(this.#request, (err, res, socket) => {
+      if (err === ABORTED) done(this.#aborted());
       else if (err || !res || !socket) done(classify(err));
       else done(this.#judge(res, socket));
     });
-    return {
-      cancel: () => {
-        cancelled = true;
-        exchange.cancel();
-      },
-    };
   }
 
   watch(listener: PassiveListener): () => void {
@@ -112,6 +106,8 @@ function prepare(spec: HttpCheckSpec, url: URL): PreparedRequest | string {
 }
 
 const NOT_RUNNING: RunningCheck = { cancel: () => undefined };
+/** What a cancelled exchange fails with (Exchange.cancel's default): the check timed out. */
+const ABORTED = ABORT_ERROR;
 
 function classify(err: Error | undefined): Outcome {
   const code = errorCode(err);

@@ -15,6 +15,7 @@
  * Not a test: build and run with test/health/perf/run.sh (tsc to a temp dir, then node).
  * Options: --vips N --targets N (distinct ports, default = vips) --window S --warmup S
  *          --passive on|off --metrics on|off --type http|tcp --profile FILE (V8 CPU profile of the window only)
+ *          --quantum MS (the engine's round grid, default 10)
  *          --client own|undici (http checks through undici instead of checks/http-client.ts; needs
  *          VIPCAST_UNDICI=path/to/undici/index.js, see undici-checker.ts)
  */
@@ -40,6 +41,7 @@ interface Options {
   metrics: boolean;
   type: 'http' | 'tcp';
   client: 'own' | 'undici';
+  quantumMs?: number;
   profile?: string;
 }
 
@@ -58,6 +60,7 @@ function parseArgs(argv: string[]): Options {
     metrics: (get('metrics') ?? 'on') === 'on',
     type: get('type') === 'tcp' ? 'tcp' : 'http',
     client: get('client') === 'undici' ? 'undici' : 'own',
+    ...(get('quantum') ? { quantumMs: Number(get('quantum')) } : {}),
     ...(get('profile') ? { profile: get('profile') } : {}),
   };
 }
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
       return new UndiciHttpChecker(spec, undici);
     };
   }
-  const engine = new HealthEngine(vips, { logger: createLogger({ level: 'warn', format: 'json' }), onCheckResult, ...(createChecker ? { createChecker } : {}) });
+  const engine = new HealthEngine(vips, { logger: createLogger({ level: 'warn', format: 'json' }), onCheckResult, ...(createChecker ? { createChecker } : {}), ...(opts.quantumMs !== undefined ? { roundQuantumMs: opts.quantumMs } : {}) });
   const t00 = Date.now();
   engine.start();
   try {
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
     const result = {
       type: opts.type,
       client: opts.client,
+      quantumMs: opts.quantumMs ?? null,
       vips: opts.vips,
       targets: opts.targets,
       passive: opts.passive,
