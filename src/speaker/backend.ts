@@ -4,6 +4,11 @@
  * session's Adj-RIB-Out. apply() resolves when the resulting UPDATEs were handed to the kernel on
  * every Established session; sessions that are not Established send the then-current set when
  * they come up.
+ *
+ * TCP-MD5 (RFC 2385, neighbor password_file): keys are read at start() and updateNeighbors()
+ * (an unreadable, empty or over-long password_file rejects the call before anything changes),
+ * set on the listener before the neighbor's session exists, and handed to the session for its
+ * outbound connections; see ./session/md5.ts.
  */
 import type {
   BackendOptions,
@@ -16,6 +21,7 @@ import type {
 } from '../backend/types.js';
 import { CeaseSubcode, DEFAULT_CONNECT_RETRY, type BackoffConfig } from './fsm/index.js';
 import { BgpListener } from './listen/listener.js';
+import { readMd5Keys } from './session/md5.js';
 import { Session } from './session/session.js';
 
 /** Knobs that are not configuration (tests shorten them). */
@@ -29,7 +35,7 @@ export interface SpeakerTuning {
 
 export class SpeakerError extends Error {
   constructor(
-    readonly code: 'BGP_TCP_MD5_UNSUPPORTED' | 'BGP_BAD_HOLD_TIME' | 'BGP_DUPLICATE_NEIGHBOR',
+    readonly code: 'BGP_BAD_HOLD_TIME' | 'BGP_DUPLICATE_NEIGHBOR',
     message: string,
   ) {
     super(message);
@@ -44,6 +50,8 @@ export class SpeakerBackend implements BgpBackend {
   readonly #sessions = new Map<string, Session>();
   readonly #listeners: PeerListener[] = [];
   #listener?: BgpListener;
+  /** TCP-MD5 keys of the configured neighbors, by address. */
+  #md5Keys = new Map<string, Buffer>();
   #desired: DesiredSet = new Map();
   #chain: Promise<void> = Promise.resolve();
   #queued?: Promise<void>;
@@ -61,6 +69,7 @@ export class SpeakerBackend implements BgpBackend {
 
   async start(): Promise<void> {
     for (const n of this.opts.neighbors) checkNeighbor(n);
+    this.#md5Keys = await readMd5Keys(this.opts.neighbors);
     if (this.opts.listen) {
       this.#listener = new BgpListener({
         ...this.opts.listen,
@@ -70,6 +79,7 @@ export class SpeakerBackend implements BgpBackend {
           return s ? (conn) => s.acceptIncoming(conn) : undefined;
         },
       });
+      this.#listener.setMd5Keys(this.#md5Keys);
       await this.#listener.start();
     }
     this.#running = true;
@@ -96,11 +106,12 @@ export class SpeakerBackend implements BgpBackend {
 
   async updateNeighbors(neighbors: NeighborSpec[]): Promise<void> {
     for (const n of neighbors) checkNeighbor(n);
+    const keys = await readMd5Keys(neighbors);
     const wanted = new Map(neighbors.map((n) => [n.address, n]));
     const stops: Array<Promise<void>> = [];
     for (const [address, session] of this.#sessions) {
       const next = wanted.get(address);
-      if (next && JSON.stringify(next) === JSON.stringify(session.cfg.neighbor)) continue;
+      if (next && JSON.stringify(next) === JSON.stringify(session.cfg.neighbor) && sameKey(keys.get(address), session.cfg.md5Key)) continue;
       this.#sessions.delete(address);
       // RFC 4486: Peer De-configured for a removed neighbor, Other Configuration Change otherwise.
       stops.push(
@@ -110,6 +121,9 @@ export class SpeakerBackend implements BgpBackend {
       );
     }
     await Promise.all(stops);
+    // Keys on the listener before any new session can be routed a connection.
+    this.#md5Keys = keys;
+    this.#listener?.setMd5Keys(keys);
     for (const n of neighbors) if (!this.#sessions.has(n.address) && this.#running) this.#addSession(n);
   }
 
@@ -148,6 +162,7 @@ export class SpeakerBackend implements BgpBackend {
         routerId: this.opts.routerId,
         nextHop: this.opts.nextHop,
         gracefulRestartTimeSec: this.tuning.gracefulRestartTimeSec ?? DEFAULT_GRACEFUL_RESTART_SEC,
+        md5Key: this.#md5Keys.get(n.address),
         connectRetry: this.tuning.connectRetry ?? DEFAULT_CONNECT_RETRY,
         logger: this.opts.logger,
         now: this.tuning.now ?? Date.now,
@@ -181,12 +196,10 @@ function checkNeighbor(n: NeighborSpec): void {
   if (!Number.isInteger(h) || h < 0 || h > 65535 || h === 1 || h === 2) {
     throw new SpeakerError('BGP_BAD_HOLD_TIME', `neighbor ${n.address}: hold time ${h}s must be 0 or 3..65535 (RFC 4271 §4.2)`);
   }
-  if (n.passwordFile) {
-    throw new SpeakerError(
-      'BGP_TCP_MD5_UNSUPPORTED',
-      `neighbor ${n.address}: password_file (TCP-MD5, RFC 2385) cannot be set through Node's socket API; use the GoBGP backend (bgp.gobgp_address)`,
-    );
-  }
+}
+
+function sameKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : Buffer.compare(a, b) === 0;
 }
 
 export function createSpeakerBackend(opts: BackendOptions, tuning?: SpeakerTuning): SpeakerBackend {

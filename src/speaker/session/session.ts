@@ -47,7 +47,8 @@ import { AdjRibOut } from './adj-rib-out.js';
 import { BgpConnection, type ConnectionHandlers } from './connection.js';
 import { localOpen, negotiate, type LocalOpenConfig, type Negotiated } from './open-exchange.js';
 import { wantedRoutes } from './outbound.js';
-import { NeighborTtl } from './ttl.js';
+import { Md5FailureLog, connectSigned } from './md5.js';
+import { NeighborTtl, ttlPlan } from './ttl.js';
 
 export interface SessionConfig {
   neighbor: NeighborSpec;
@@ -58,6 +59,8 @@ export interface SessionConfig {
   /** Receive-only mode: accept whatever AS the peer announces (neighbor.remoteAs is ignored). */
   acceptAnyAs?: boolean;
   gracefulRestartTimeSec: number;
+  /** TCP-MD5 key (RFC 2385) from neighbor.passwordFile, read by the backend; see ./md5.ts. */
+  md5Key?: Uint8Array;
   connectRetry: BackoffConfig;
   logger: Logger;
   now: () => number;
@@ -99,6 +102,7 @@ export class Session {
   readonly #log: Logger;
   readonly #open: LocalOpenConfig;
   readonly #ttl: NeighborTtl;
+  #md5Failures?: Md5FailureLog;
 
   constructor(
     readonly cfg: SessionConfig,
@@ -272,7 +276,12 @@ export class Session {
 
   #connect(): void {
     const n = this.cfg.neighbor;
-    const socket = this.#ttl.connect({ host: n.address, port: n.port, localAddress: n.localAddress }, this.#isIbgp());
+    const target = { host: n.address, port: n.port, localAddress: n.localAddress };
+    const key = this.cfg.md5Key;
+    // A keyed neighbor never falls back to a plain connect (./md5.ts); the TTL plan rides along.
+    const socket = key
+      ? connectSigned(target, this.#ttlOptions(), key, (this.#md5Failures ??= new Md5FailureLog(this.#log, 'outbound connect')))
+      : this.#ttl.connect(target, this.#isIbgp());
     const conn = new BgpConnection(socket, 'outbound');
     if (this.#conn) this.#closeConn(this.#conn);
     this.#bind(conn);
@@ -282,6 +291,11 @@ export class Session {
       if (!this.#ttl.apply(socket, this.#isIbgp())) return this.#feed({ type: 'TcpConnectionFails', reason: GTSM_NOT_SET });
       this.#feed({ type: 'Tcp_CR_Acked' });
     });
+  }
+
+  #ttlOptions(): { hopLimit?: number; minHopLimit?: number } {
+    const plan = ttlPlan(this.cfg.neighbor, this.#isIbgp());
+    return { hopLimit: plan.ttl, minHopLimit: plan.minTtl };
   }
 
   #bind(conn: BgpConnection): void {

@@ -165,12 +165,12 @@ describe('SpeakerBackend', () => {
     await waitFor(() => s.peers().length === 1 && s.peers()[0]!.address === b.host && s.peers()[0]!.state === 'established', { what: 'new neighbor up' });
   });
 
-  it('refuses TCP-MD5 neighbors and says to use GoBGP', async () => {
-    const s = speaker({ neighbors: [neighbor({ address: '127.0.0.9', remoteAs: 65010, passwordFile: '/run/secrets/bgp' })] });
-    await expect(s.start()).rejects.toThrow(SpeakerError);
-    await expect(s.start()).rejects.toMatchObject({ code: 'BGP_TCP_MD5_UNSUPPORTED' });
+  it('an unreadable TCP-MD5 password_file or a bad hold time fails start()', async () => {
+    const s = speaker({ neighbors: [neighbor({ address: '127.0.0.9', remoteAs: 65010, passwordFile: '/nonexistent/vipcast-bgp-secret' })] });
+    await expect(s.start()).rejects.toMatchObject({ code: 'BGP_MD5_PASSWORD_FILE' });
     expect(s.readiness().ready).toBe(false);
     const h = speaker({ neighbors: [neighbor({ address: '127.0.0.9', remoteAs: 65010, holdTimeSec: 2 })] });
+    await expect(h.start()).rejects.toThrow(SpeakerError);
     await expect(h.start()).rejects.toMatchObject({ code: 'BGP_BAD_HOLD_TIME' });
   });
 
