@@ -128,9 +128,14 @@ async function main(): Promise<void> {
   const metrics = new Metrics({ processMetrics: true });
   let checks = 0;
   let failed = 0;
-  const onCheckResult = (vip: string, check: string, r: { ok: boolean; durationMs: number }): void => {
+  const reasons = new Map<string, number>();
+  const onCheckResult = (vip: string, check: string, r: { ok: boolean; durationMs: number; reason: string }): void => {
     checks++;
-    if (!r.ok) failed++;
+    if (!r.ok) {
+      failed++;
+      // The first few distinct reasons, to tell timeouts from errors.
+      if (reasons.size < 5 || reasons.has(r.reason)) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+    }
     if (!opts.metrics) return;
     // What src/app/vipcast.ts does with every result.
     metrics.checkDuration.observe({ vip, check }, r.durationMs / 1000);
@@ -189,6 +194,7 @@ async function main(): Promise<void> {
       sysPercent: Math.round((cpu.system / 1_000 / wallMs) * 1_000) / 10,
       checks: done,
       failed: failed - failed0,
+      failReasons: Object.fromEntries(reasons),
       usPerCheck: done > 0 ? Math.round((cpuMs / done) * 1_000) : null,
       healthy: engine.all().filter((h) => h.healthy).length,
       healthyAfterMs,
