@@ -4,13 +4,14 @@
  * run in the same process, so the figure includes their work too. It asserts CPU time per
  * completed check, which machine load barely moves, rather than wall-clock throughput.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { expect, it } from 'vitest';
 import { HealthEngine } from '../../src/health/engine.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { loopbackAddress } from '../harness/net.js';
 import { sleep } from '../harness/wait.js';
-import { tcpSpec, vip } from './helpers/vip.js';
+import { httpSpec, tcpSpec, vip } from './helpers/vip.js';
 
 const VIPS = 1_000;
 const TARGETS = 20;
@@ -50,5 +51,51 @@ it('tcp: 1,000 VIPs at 1 s cost well under a millisecond of CPU per check, no bu
   } finally {
     await engine.stop();
     for (const { server } of servers) server.close();
+  }
+}, 60_000);
+
+it('http: 1,000 VIPs at 1 s over kept-alive connections cost well under a millisecond of CPU per check', async () => {
+  const servers: http.Server[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < TARGETS; i++) {
+    const host = loopbackAddress();
+    const server = http.createServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    servers.push(server);
+    urls.push(`http://${host}:${(server.address() as net.AddressInfo).port}/`);
+  }
+  const vips = Array.from({ length: VIPS }, (_, i) => vip(`v${i}`, [httpSpec(urls[i % TARGETS]!)], { intervalMs: 1_000, fastIntervalMs: 500, timeoutMs: 2_000, jitter: 0.1 }));
+  let checks = 0;
+  let failed = 0;
+  const engine = new HealthEngine(vips, {
+    logger: silentLogger,
+    onCheckResult: (_v, _c, r) => {
+      checks++;
+      if (!r.ok) failed++;
+    },
+  });
+  try {
+    engine.start();
+    await sleep(2_500);
+    const before = process.cpuUsage();
+    const checksBefore = checks;
+    const t0 = Date.now();
+    await sleep(4_000);
+    const used = process.cpuUsage(before);
+    const wall = Date.now() - t0;
+    const done = checks - checksBefore;
+    const cpuMs = (used.user + used.system) / 1_000;
+    const up = engine.all().filter((h) => h.healthy).length;
+    console.info(`http: ${up}/${VIPS} healthy, ${done} checks (${failed} failed in all) in ${wall} ms, ${((cpuMs / wall) * 100).toFixed(1)}% of one core, ${((cpuMs / done) * 1_000).toFixed(0)} µs CPU per check (servers included)`);
+    expect(done).toBeGreaterThan(VIPS);
+    expect(up).toBe(VIPS);
+    expect(cpuMs / done).toBeLessThan(1);
+  } finally {
+    await engine.stop();
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
   }
 }, 60_000);
