@@ -38,7 +38,9 @@ function peerLines(c: VipcastConfig): string[] {
       n.description,
       n.localAddress && `local ${n.localAddress}`,
       n.ebgpMultihop > 0 ? `multihop ttl ${n.ebgpMultihop}` : undefined,
-      n.passwordFile && `TCP-MD5 from ${n.passwordFile}`,
+      n.ttlSecurity ? `ttl_security (GTSM, accept ttl >= ${256 - Math.min(Math.max(n.ebgpMultihop, 1), 255)})` : undefined,
+      // The file's path only: the password is read by the backend, never printed.
+      n.passwordFile && `md5 (TCP-MD5 password from ${n.passwordFile})`,
       n.remoteAs === c.bgp.localAs ? 'iBGP' : 'eBGP',
     ].filter((x): x is string => !!x);
     rows.push([n.address, String(n.port), String(n.remoteAs), n.families.join(','), `${n.holdTimeSec}s`, n.passive ? 'passive' : 'active', notes.join('; ')]);

@@ -127,7 +127,7 @@ const RANGE_CASES: Array<[string, Path, Json, string?]> = [
   ['no families', ['bgp', 'neighbors', 0, 'families'], []],
   ['unknown family', ['bgp', 'neighbors', 0, 'families'], ['ipx']],
   ['a family twice', ['bgp', 'neighbors', 0, 'families'], ['ipv4', 'ipv4']],
-  ['password_file with the built-in speaker', ['bgp', 'neighbors', 0, 'password_file'], '/run/secrets/bgp'],
+  ['password_file empty', ['bgp', 'neighbors', 0, 'password_file'], ''],
   ['gobgp block without gobgp_address', ['bgp', 'gobgp'], { manage: true }],
   ['rise 0', ['health', 'rise'], 0],
   ['fall -1', ['health', 'fall'], -1],

@@ -44,6 +44,9 @@ function neighborSchema(sctx: SchemaContext) {
         })
         .optional(),
       hold_time: holdTime.optional(),
+      // TCP-MD5 (RFC 2385), both backends: gobgpd's auth_password, or TCP_MD5SIG set by the
+      // built-in speaker (src/speaker/session/md5.ts). The file is read when the backend starts:
+      // 1-80 bytes after one trailing newline is trimmed.
       password_file: filePath(sctx).optional(),
     })
     .superRefine((n, ctx) => {
@@ -130,7 +133,7 @@ export function bgpSchema(sctx: SchemaContext) {
 }
 
 type Ctx = { addIssue: z.core.$RefinementCtx['addIssue'] };
-type RawBgp = { listen?: unknown; neighbors: Array<{ address: string; passive: boolean; password_file?: string | undefined; ttl_security: boolean }> };
+type RawBgp = { listen?: unknown; neighbors: Array<{ address: string; passive: boolean; ttl_security: boolean }> };
 
 /** manage: false: gobgpd's own config owns global settings and neighbors; vipcast only its paths. */
 function checkUnmanaged(b: RawBgp, ctx: Ctx): void {
@@ -145,10 +148,6 @@ function checkNeighbors(b: RawBgp, gobgp: boolean, ctx: Ctx): void {
     const first = seen.get(n.address);
     if (first !== undefined) report(ctx, 'duplicate', `neighbor ${n.address} is already neighbors[${first}]`, ['neighbors', i, 'address']);
     else seen.set(n.address, i);
-    if (!gobgp && n.password_file !== undefined) {
-      // Node's net module has no way to set TCP_MD5SIG on a socket, so only gobgpd can do MD5.
-      report(ctx, 'conflict', 'TCP-MD5 (password_file) needs the GoBGP backend (set bgp.gobgp_address): Node cannot set TCP_MD5SIG on its sockets', ['neighbors', i, 'password_file']);
-    }
     if (gobgp && n.ttl_security) {
       report(ctx, 'conflict', 'ttl_security (GTSM) is implemented by the built-in speaker only; vipcast does not configure it in gobgpd', ['neighbors', i, 'ttl_security']);
     }
