@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SocketOptionError } from '../../../src/net/socket-options.js';
-import { Md5FailureLog, connectSigned, readMd5Key, readMd5Keys } from '../../../src/speaker/session/md5.js';
+import { Md5FailureLog, Md5KeyError, connectSigned, readMd5Key, readMd5Keys } from '../../../src/speaker/session/md5.js';
 import { neighbor } from '../session/helpers.js';
 
 function capture(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
@@ -58,10 +58,14 @@ describe('password_file', () => {
     expect((await keyOf('x'.repeat(80)))!.length).toBe(80);
     await expect(keyOf('\n')).rejects.toMatchObject({ code: 'BGP_MD5_PASSWORD_EMPTY', message: expect.stringMatching(/password_file/) as unknown });
     const long = 'é'.repeat(41); // 82 bytes
-    const err = await keyOf(long).catch((e: unknown) => e as Error & { code: string });
-    expect(err).toMatchObject({ code: 'BGP_MD5_PASSWORD_TOO_LONG' });
-    expect(err!.message).toMatch(/password_file .* holds 82 bytes/);
-    expect(err!.message).not.toContain(long);
+    const err: unknown = await keyOf(long).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Md5KeyError);
+    expect((err as Md5KeyError).code).toBe('BGP_MD5_PASSWORD_TOO_LONG');
+    expect((err as Md5KeyError).message).toMatch(/password_file .* holds 82 bytes/);
+    expect((err as Md5KeyError).message).not.toContain(long);
   });
 
   it('an unreadable file: BGP_MD5_PASSWORD_FILE with the neighbor and the path', async () => {
