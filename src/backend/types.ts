@@ -79,7 +79,7 @@ export interface NeighborSpec {
   /** Families to negotiate with this neighbor. */
   families: AddressFamily[];
   holdTimeSec: number;
-  /** TCP-MD5 password file (GoBGP backend only; the config loader rejects it for the built-in speaker). */
+  /** TCP-MD5 (RFC 2385) password file: gobgpd sets it, or the built-in speaker through TCP_MD5SIG (src/net/socket-options.ts). */
   passwordFile?: string;
 }
 
