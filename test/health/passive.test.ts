@@ -201,3 +201,48 @@ describe('a flapping server', () => {
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(2 * fast - 5);
   }, 30_000);
 });
+
+/**
+ * A hung backend (SIGSTOP): its process is alive, so the kernel keeps its connections and its
+ * listening socket open. The held connection says nothing; the periodic check must catch it
+ * within interval + timeout (issue 7). And what a tcp check can and cannot see of it.
+ */
+describe('a hung backend (SIGSTOP)', () => {
+  const HUNG = { intervalMs: 1_000, fastIntervalMs: 300, timeoutMs: 500, rise: 1, fall: 1, jitter: 0 };
+
+  async function stopped(kind: BackendKind): Promise<{ w: Watched; backend: Backend; stoppedAt: number }> {
+    const host = loopbackAddress();
+    const backend = await startBackend(kind, host);
+    cleanup.push(() => backend.kill());
+    const w = run([vip('svc', [specFor(kind, host, backend.port)], HUNG)]);
+    await healthy(w, 'svc');
+    await sleep(300);
+    const stoppedAt = Date.now();
+    backend.child.kill('SIGSTOP');
+    // SIGCONT first, so kill -9 in cleanup is not left pending on a stopped process.
+    cleanup.push(() => void backend.child.kill('SIGCONT'));
+    return { w, backend, stoppedAt };
+  }
+
+  it('http: the periodic check times out and takes the VIP down within interval + timeout; detector periodic', async () => {
+    const { w, stoppedAt } = await stopped('http');
+    const { latency, h } = await downAfter(w, 'svc', stoppedAt);
+    console.info(`hung http backend: down ${latency} ms after SIGSTOP (interval 1 s, timeout 500 ms, bound 1,500 ms)`);
+    expect(h.lastDetector).toBe('periodic');
+    expect(h.checks[0]).toMatchObject({ ok: false, code: 'TIMEOUT' });
+    // interval + timeout, plus the 10 ms round grid, plus slack for a loaded CI machine.
+    expect(latency).toBeLessThan(1_000 + 500 + 500);
+  });
+
+  it('tcp: the kernel still completes the handshake, so a tcp check cannot see the hang (it stays up)', async () => {
+    const { w } = await stopped('tcp');
+    const before = w.transitions.length;
+    await sleep(3_500);
+    const h = w.engine.status('svc')!;
+    expect(w.transitions.length).toBe(before);
+    expect(h.healthy).toBe(true);
+    expect(h.checks[0]).toMatchObject({ ok: true, code: 'OK' });
+    // Three or more fresh connects went through while the process was stopped.
+    expect(Date.now() - h.checks[0]!.at!.getTime()).toBeLessThan(1_500);
+  });
+});
