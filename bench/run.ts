@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (full profile, ~30 min) and `npm run bench -- --quick` (smoke run for CI,
- * about a minute): runs every measurement, prints the results as Markdown tables with the
- * machine described, and writes results.md and results.json to --out DIR (default: a temp dir).
+ * about a minute); `--only bulk,capacity` runs a subset of the sections. Prints the results as
+ * Markdown tables with the machine described, and writes results.md and results.json to --out
+ * DIR (default: a temp dir).
  * Exit code 1 if any measurement failed (a subject that cannot run here is "not measured",
  * not a failure). Each measurement is bounded in time; the whole run stops by itself.
  */
@@ -241,15 +242,23 @@ async function runReconcile(p: Profile, out: Outcome): Promise<void> {
   );
 }
 
-export async function runBench(profileName: 'quick' | 'full', outDir?: string): Promise<{ failures: string[]; markdown: string; dir: string }> {
+export const SECTIONS = ['failover', 'bulk', 'capacity', 'reconcile'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+const RUNNERS: Record<Section, (p: Profile, out: Outcome) => Promise<void>> = {
+  failover: runFailover,
+  bulk: runBulk,
+  capacity: runCapacity,
+  reconcile: runReconcile,
+};
+
+/** `only`: the sections to run, in SECTIONS order (default all). */
+export async function runBench(profileName: 'quick' | 'full', outDir?: string, only: readonly Section[] = SECTIONS): Promise<{ failures: string[]; markdown: string; dir: string }> {
   const p = PROFILES[profileName];
   const t0 = performance.now();
   const machine = await describeMachine();
-  const out: Outcome = { failures: [], json: { machine, profile: p.name }, md: [] };
-  await runFailover(p, out);
-  await runBulk(p, out);
-  await runCapacity(p, out);
-  await runReconcile(p, out);
+  const out: Outcome = { failures: [], json: { machine, profile: p.name, sections: only }, md: [] };
+  for (const section of SECTIONS) if (only.includes(section)) await RUNNERS[section](p, out);
   const wallSec = (performance.now() - t0) / 1000;
   const head = ['# vipcast benchmark results\n', machineTable(machine, currentLoad(), p.name, wallSec)];
   const failures = out.failures.length ? ['## Failures\n', ...out.failures.map((f) => `- ${f.split('\n')[0]}\n`)] : [];
@@ -261,11 +270,21 @@ export async function runBench(profileName: 'quick' | 'full', outDir?: string): 
   return { failures: out.failures, markdown, dir };
 }
 
+/** `--only bulk,capacity`: a subset of the sections; an unknown name is an error, not a silent skip. */
+function parseOnly(args: string[]): Section[] {
+  const i = args.indexOf('--only');
+  if (i < 0) return [...SECTIONS];
+  const names = (args[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (names.length === 0 || bad.length > 0) throw new Error(`--only takes a comma-separated list of ${SECTIONS.join(', ')}; got "${args[i + 1] ?? ''}"`);
+  return names as Section[];
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const outIdx = args.indexOf('--out');
   const outDir = outIdx >= 0 ? args[outIdx + 1] : undefined;
-  const r = await runBench(args.includes('--quick') ? 'quick' : 'full', outDir);
+  const r = await runBench(args.includes('--quick') ? 'quick' : 'full', outDir, parseOnly(args));
   process.stdout.write(r.markdown + '\n');
   process.stderr.write(`results written to ${r.dir}\n`);
   process.exitCode = r.failures.length ? 1 : 0;
