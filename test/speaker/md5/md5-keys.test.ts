@@ -7,23 +7,11 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SocketOptionError } from '../../../src/net/socket-options.js';
 import { Md5FailureLog, Md5KeyError, connectSigned, readMd5Key, readMd5Keys } from '../../../src/speaker/session/md5.js';
+import { captureLog } from '../../harness/log-capture.js';
 import { neighbor } from '../session/helpers.js';
-
-function capture(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
 
 describe('password_file', () => {
   let dir: string;
@@ -86,7 +74,7 @@ describe('password_file', () => {
 
 describe('fails closed', () => {
   it('a key that cannot be set gives a connect that fails (never a plain one), logged at error once per neighbor', async () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const failures = new Md5FailureLog(log, 'outbound connect');
     const key = Buffer.from('never-logged-secret');
     // A target that is not an IP address: connectWithOptions refuses it before any socket exists.

@@ -3,30 +3,17 @@
  * per neighbor; GTSM fails closed), GTSM on real loopback sockets, and the config field.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { once } from 'node:events';
-import { pino } from 'pino';
 import type { NeighborSpec } from '../../../src/backend/types.js';
 import { SocketOptionError, getHopLimit, getMinHopLimit } from '../../../src/net/socket-options.js';
 import { NeighborTtl, ttlPlan, type HopLimitApi } from '../../../src/speaker/session/ttl.js';
 import { issuesOf, load } from '../../config/helpers.js';
+import { captureLog } from '../../harness/log-capture.js';
 import { loopbackAddress } from '../../harness/net.js';
 import { neighbor } from '../session/helpers.js';
 
 const n = (extra: Partial<NeighborSpec> = {}): NeighborSpec => neighbor({ address: '10.0.0.254', remoteAs: 65000, ...extra });
-
-/** A pino logger whose lines land in `lines` (parsed). */
-function capture(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
 
 const unavailable = new SocketOptionError('SOCKOPT_UNAVAILABLE', 'the koffi module (C FFI) cannot be loaded');
 const failing = (err: SocketOptionError): HopLimitApi => ({
@@ -58,7 +45,7 @@ describe('ttlPlan', () => {
 
 describe('NeighborTtl logging where setsockopt is unavailable', () => {
   it('warns BGP_TTL_UNSUPPORTED once per neighbor, and the connection goes on', () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const ttl = new NeighborTtl(n(), log, failing(unavailable));
     ttl.check(false);
     for (let i = 0; i < 3; i++) expect(ttl.apply(fakeSocket, false)).toBe(true);
@@ -70,7 +57,7 @@ describe('NeighborTtl logging where setsockopt is unavailable', () => {
   });
 
   it('connect() falls back to a plain connection, reported in the same single warning', async () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const srv = createServer((s) => s.destroy());
     const host = loopbackAddress();
     srv.listen(0, host);
@@ -85,7 +72,7 @@ describe('NeighborTtl logging where setsockopt is unavailable', () => {
   });
 
   it('says nothing for iBGP, which keeps the default TTL', () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const ttl = new NeighborTtl(n({ remoteAs: 65001 }), log, failing(unavailable));
     ttl.check(true);
     expect(ttl.apply(fakeSocket, true)).toBe(true);
@@ -93,7 +80,7 @@ describe('NeighborTtl logging where setsockopt is unavailable', () => {
   });
 
   it('a failing setsockopt is BGP_TTL_FAILED, once', () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const ttl = new NeighborTtl(n(), log, failing(new SocketOptionError('SOCKOPT_FAILED', 'setsockopt hopLimit 1 (ipv4) failed: EINVAL')));
     ttl.check(false);
     expect(ttl.apply(fakeSocket, false)).toBe(true);
@@ -102,7 +89,7 @@ describe('NeighborTtl logging where setsockopt is unavailable', () => {
   });
 
   it('ttl_security fails closed: an error once, and apply() tells the session to drop the connection', () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const ttl = new NeighborTtl(n({ ttlSecurity: true }), log, failing(unavailable));
     ttl.check(false);
     expect(ttl.apply(fakeSocket, false)).toBe(false);
@@ -132,7 +119,7 @@ describe('NeighborTtl on real loopback sockets', () => {
   }
 
   it('sets TTL 1 for direct eBGP, ebgp_multihop for multihop, nothing for iBGP', async () => {
-    const { log } = capture();
+    const { log } = captureLog();
     const direct = await connected();
     expect(new NeighborTtl(n(), log).apply(direct, false)).toBe(true);
     expect(getHopLimit(direct)).toBe(1);
@@ -146,7 +133,7 @@ describe('NeighborTtl on real loopback sockets', () => {
   });
 
   it('ttl_security sets TTL 255 and the minimum TTL', async () => {
-    const { log, lines } = capture();
+    const { log, lines } = captureLog();
     const s = await connected();
     expect(new NeighborTtl(n({ ttlSecurity: true, ebgpMultihop: 2 }), log).apply(s, false)).toBe(true);
     expect(getHopLimit(s)).toBe(255);
