@@ -143,6 +143,28 @@ describe('HttpOrigin', () => {
     expect(srv.connections()).toBe(3);
   });
 
+  it('a response arriving in pieces across reads is parsed right (reads share one buffer: what is pending must be copied)', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const body = '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n';
+    // Cut inside the status line, inside a header, inside a chunk-size line and inside data;
+    // between pieces another connection's response overwrites the shared read buffer.
+    const pieces = [head.slice(0, 7), head.slice(7, 30), head.slice(30) + body.slice(0, 1), body.slice(1, 9), body.slice(9, 12), body.slice(12)];
+    const other = await rawServer((_n, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\nXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX'));
+    const noise = new HttpOrigin({ tls: false, host: other.host, port: other.port, rejectUnauthorized: true, maxSockets: 1 });
+    closers.push(() => noise.destroy());
+    const srv = await rawServer((_n, s) => {
+      void (async () => {
+        for (const p of pieces) {
+          s.write(p);
+          expect(await noise.request(GET).response).toMatchObject({ status: 200, body: 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' });
+        }
+      })();
+    });
+    const origin = new HttpOrigin({ tls: false, host: srv.host, port: srv.port, rejectUnauthorized: true, maxSockets: 1 });
+    closers.push(() => origin.destroy());
+    expect(await origin.request(GET).response).toMatchObject({ status: 200, body: 'hello world', keepAlive: true });
+  });
+
   it('does not retry a fresh connection, and cancel rejects and frees the slot', async () => {
     const srv = await rawServer((_n, s) => s.resetAndDestroy());
     const origin = new HttpOrigin({ tls: false, host: srv.host, port: srv.port, rejectUnauthorized: true, maxSockets: 1 });

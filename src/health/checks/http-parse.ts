@@ -74,7 +74,10 @@ export class ResponseParser {
     return this.#pending !== undefined || this.#body !== undefined;
   }
 
-  /** Feed bytes; returns the response once complete, else undefined. Throws HttpParseError. */
+  /**
+   * Feed bytes; returns the response once complete, else undefined. Throws HttpParseError.
+   * Keeps no reference to `data` after returning (what it needs later, it copies).
+   */
   push(data: Buffer): ParsedResponse | undefined {
     let buf = this.#pending ? Buffer.concat([this.#pending, data]) : data;
     this.#pending = undefined;
@@ -82,7 +85,8 @@ export class ResponseParser {
       const end = buf.indexOf(CRLFCRLF);
       if (end < 0) {
         if (buf.length > HEAD_LIMIT) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
-        this.#pending = buf;
+        // A copy: the caller's buffer may be reused once we return (http-client reads into one).
+        this.#pending = Buffer.from(buf);
         return undefined;
       }
       const informational = this.#parseHead(buf.toString('latin1', 0, end));
@@ -198,7 +202,7 @@ export class ResponseParser {
       const eol = buf.indexOf('\r\n', at, 'latin1');
       if (eol < 0) {
         if (buf.length - at > HEAD_LIMIT) throw new HttpParseError('HPE_CHUNK_SIZE', 'chunk line too long');
-        this.#pending = buf.subarray(at);
+        this.#pending = Buffer.from(buf.subarray(at));
         return undefined;
       }
       const line = buf.toString('latin1', at, eol);
