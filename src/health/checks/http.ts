@@ -10,7 +10,7 @@ import type { HttpAgents, OriginRef } from '../passive/http-agents.js';
 import type { HttpCheckSpec } from '../types.js';
 import { ABORT_ERROR, type PreparedRequest } from './http-client.js';
 import type { ParsedResponse } from './http-parse.js';
-import { connectCode, down, errorCode, errorMessage, ok, type Checker, type Outcome, type PassiveListener, type RunningCheck } from './types.js';
+import { connectCode, down, errorCode, errorMessage, ok, runViaStart, type Checker, type Outcome, type PassiveListener, type RunningCheck } from './types.js';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -32,15 +32,7 @@ export class HttpChecker implements Checker {
   }
 
   run(signal: AbortSignal): Promise<Outcome> {
-    if (signal.aborted) return Promise.resolve(this.#aborted());
-    return new Promise((resolve) => {
-      const running = this.start((outcome) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      });
-      const onAbort = (): void => running.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return runViaStart((done) => this.start(done), signal, () => this.#aborted());
   }
 
   /** The runner's callback form: no promise or abort signal per run (see Checker.start). */

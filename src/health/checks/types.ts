@@ -47,6 +47,22 @@ export interface Checker {
   dispose?(): void;
 }
 
+/**
+ * run() for a checker that implements start(): the promise-and-signal form (tests, callers other
+ * than the runner) over the callback form. `aborted` is the outcome when the signal fired first.
+ */
+export function runViaStart(start: (done: (outcome: Outcome) => void) => RunningCheck, signal: AbortSignal, aborted: () => Outcome): Promise<Outcome> {
+  if (signal.aborted) return Promise.resolve(aborted());
+  return new Promise((resolve) => {
+    const running = start((outcome) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    });
+    const onAbort = (): void => running.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 export function ok(reason = 'ok'): Outcome {
   return { ok: true, code: 'OK', reason };
 }
