@@ -65,7 +65,7 @@ function target(c: CheckSpec): string {
     case 'http':
       return `${c.method} ${c.url} expect ${c.expectStatus.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(',')}${c.bodyContains ? ` body~"${c.bodyContains}"` : ''}${c.tlsSkipVerify ? ' (TLS unverified)' : ''}`;
     case 'tcp':
-      return `connect ${formatHostPort(c.host, c.port)}`;
+      return `connect ${formatHostPort(c.host, c.port)}${c.connectIntervalMs === undefined ? '' : ` every ${formatDuration(c.connectIntervalMs)} (held connection in between)`}`;
     case 'exec':
       return c.command.join(' ');
     case 'dns':

@@ -44,6 +44,12 @@ export interface TcpCheckSpec extends CheckBase {
   type: 'tcp';
   host: string;
   port: number;
+  /**
+   * `connect_interval` (passive only): a run passes without a new connection while the held
+   * connection to the target is open and the last fresh connect is younger than this. Absent:
+   * a fresh connect every run.
+   */
+  connectIntervalMs?: number;
 }
 
 export interface ExecCheckSpec extends CheckBase {

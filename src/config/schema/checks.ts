@@ -14,11 +14,13 @@
 import * as z from 'zod';
 import { unitCgroupPath } from '../../health/passive/unit-cgroup.js';
 import type { CheckSpec, DnsRecordType } from '../../health/types.js';
+import { formatDuration } from '../duration.js';
 import { formatHostPort } from '../net.js';
 import { duration, filePath, hostPort, report } from './primitives.js';
 import type { SchemaContext } from './primitives.js';
 
 const HOUR = 3_600_000;
+const MIN_CONNECT_INTERVAL_MS = 50;
 
 /** A check as the schema yields it: timeoutMs only when the check sets its own. */
 export type ParsedCheck = CheckSpec & { labelSet: boolean };
@@ -119,16 +121,42 @@ function httpCheck() {
     }));
 }
 
+/**
+ * `connect_interval` (tcp, passive only): how often a tcp check connects afresh while its held
+ * connection stays open; between fresh connects a run passes on the held connection alone.
+ * Whether it is at least the VIP's interval is checked in vips.ts (connectIntervalIssue), where
+ * the interval is known.
+ */
+const NO_CONNECT_INTERVAL = 'connect_interval needs passive: true: between fresh connects the check relies on the held connection, which only passive detection keeps';
+
 function tcpCheck() {
-  return z.strictObject({ type: z.literal('tcp'), ...base, ...passiveKey, address: hostPort() }).transform((c): ParsedCheck => ({
-    type: 'tcp',
-    label: c.label ?? `tcp:${formatHostPort(c.address.host, c.address.port)}`,
-    labelSet: c.label !== undefined,
-    timeoutMs: c.timeout,
-    passive: c.passive,
-    host: c.address.host,
-    port: c.address.port,
-  }));
+  return z
+    .strictObject({
+      type: z.literal('tcp'),
+      ...base,
+      ...passiveKey,
+      address: hostPort(),
+      connect_interval: duration(MIN_CONNECT_INTERVAL_MS, HOUR, '50ms..1h').optional(),
+    })
+    .superRefine((c, ctx) => {
+      if (c.connect_interval !== undefined && !c.passive) report(ctx, 'conflict', NO_CONNECT_INTERVAL, ['connect_interval']);
+    })
+    .transform((c): ParsedCheck => ({
+      type: 'tcp',
+      label: c.label ?? `tcp:${formatHostPort(c.address.host, c.address.port)}`,
+      labelSet: c.label !== undefined,
+      timeoutMs: c.timeout,
+      passive: c.passive,
+      host: c.address.host,
+      port: c.address.port,
+      ...(c.connect_interval === undefined ? {} : { connectIntervalMs: c.connect_interval }),
+    }));
+}
+
+/** A tcp check's connect_interval below the VIP's interval would be a fresh connect every run anyway: refused as a likely mistake. */
+export function connectIntervalIssue(c: CheckSpec, intervalMs: number): string | undefined {
+  if (c.type !== 'tcp' || c.connectIntervalMs === undefined || c.connectIntervalMs >= intervalMs) return undefined;
+  return `connect_interval (${formatDuration(c.connectIntervalMs)}) must be at least the VIP's interval (${formatDuration(intervalMs)})`;
 }
 
 /** A unit name or cgroup path, resolved to the cgroup path relative to the cgroup v2 mount. */

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import type { HealthPolicy } from '../../health/types.js';
 import type { VipConfig } from '../types.js';
 import { DEFAULT_ATTRIBUTES, attributesObject, mergeAttributes } from './attributes.js';
-import { checkSchema } from './checks.js';
+import { checkSchema, connectIntervalIssue } from './checks.js';
 import type { ParsedCheck } from './checks.js';
 import { DEFAULT_POLICY, applyPolicy, checkPolicy, policyShape } from './health.js';
 import { duration, filePath, interfaceName, name, report, vipPrefix } from './primitives.js';
@@ -112,6 +112,8 @@ function checkTiming(defaults: HealthPolicy, v: { checks: ParsedCheck[] } & Para
     if (c.timeoutMs !== undefined && c.timeoutMs >= policy.intervalMs) {
       report(ctx, 'conflict', `timeout (${formatDuration(c.timeoutMs)}) must be shorter than the VIP's interval (${formatDuration(policy.intervalMs)}): a check never overlaps itself`, ['checks', i, 'timeout']);
     }
+    const connectInterval = connectIntervalIssue(c, policy.intervalMs);
+    if (connectInterval) report(ctx, 'out_of_range', connectInterval, ['checks', i, 'connect_interval']);
   });
 }
 

@@ -1,6 +1,11 @@
 /**
  * tcp check: a real connect() to host:port; up when the handshake completes. The passing
  * socket is offered to the TcpHolder for passive detection, otherwise closed at once.
+ *
+ * With connect_interval (passive only), a run passes without connecting while the holder has
+ * a connection to the target open and the last fresh connect is younger than the interval
+ * (about half a tcp check's CPU is the kernel's connect and reset; docs/perf-health.md). The
+ * outcome says which: "held connection open" or "connected".
  */
 import { connect, type Socket } from 'node:net';
 import type { TcpHolder } from '../passive/tcp-holder.js';
@@ -12,11 +17,13 @@ export class TcpChecker implements Checker {
   readonly #holder: TcpHolder;
   /** Outcomes are read-only once made: one for every passing run. */
   readonly #connected: Outcome;
+  readonly #heldOpen: Outcome;
 
   constructor(spec: TcpCheckSpec, holder: TcpHolder) {
     this.spec = spec;
     this.#holder = holder;
     this.#connected = ok(`connected to ${spec.host}:${spec.port}`);
+    this.#heldOpen = ok(`held connection open to ${spec.host}:${spec.port}`);
   }
 
   run(signal: AbortSignal): Promise<Outcome> {
@@ -33,7 +40,12 @@ export class TcpChecker implements Checker {
 
   /** The runner's callback form: no promise or abort signal per run (see Checker.start). */
   start(done: (outcome: Outcome) => void): RunningCheck {
-    const { host, port } = this.spec;
+    const { host, port, connectIntervalMs } = this.spec;
+    if (connectIntervalMs !== undefined && this.#holder.holdsFresh(host, port, connectIntervalMs)) {
+      // The runner allows a synchronous answer (it counts a round's checks before they start).
+      done(this.#heldOpen);
+      return { cancel: () => undefined };
+    }
     const socket: Socket = connect({ host, port });
     let settled = false;
     const finish = (outcome: Outcome): void => {

@@ -13,6 +13,12 @@
  * doubling to 60 s). Not sooner: when a process dies, the re-check can still reach its
  * listening socket for a moment, and the connection held from that check is what reports the
  * death a second time.
+ *
+ * `connect_interval` (opt-in, docs/perf-health.md) trades part of that for cost: while a
+ * connection is held open and the target's last fresh connect is younger than the interval, a
+ * run passes on the held connection alone (holdsFresh). That proves the process and connection
+ * are alive, not that the listener still accepts: a closed listener is seen at the next fresh
+ * connect, at most connect_interval + interval later.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger.js';
@@ -29,6 +35,8 @@ interface Held {
   signal: TargetSignal;
   socket?: Socket;
   adoptedAt: number;
+  /** When a check last connected afresh to the target (0: never). */
+  connectedAt: number;
   shortLived: number;
   notBefore: number;
 }
@@ -47,7 +55,7 @@ export class TcpHolder {
     const key = targetKey(host, port);
     let held = this.#targets.get(key);
     if (!held) {
-      held = { signal: new TargetSignal(`tcp:${key}`, this.#logger), adoptedAt: 0, shortLived: 0, notBefore: 0 };
+      held = { signal: new TargetSignal(`tcp:${key}`, this.#logger), adoptedAt: 0, connectedAt: 0, shortLived: 0, notBefore: 0 };
       this.#targets.set(key, held);
     }
     const unsubscribe = held.signal.subscribe(listener);
@@ -65,6 +73,7 @@ export class TcpHolder {
   offer(host: string, port: number, socket: Socket): boolean {
     const held = this.#targets.get(targetKey(host, port));
     if (!held || held.signal.size === 0) return false;
+    held.connectedAt = this.#clock.now();
     held.signal.arm();
     if (held.socket && !held.socket.destroyed) return false;
     if (this.#clock.now() < held.notBefore) {
@@ -73,6 +82,17 @@ export class TcpHolder {
     }
     this.#adopt(held, socket);
     return true;
+  }
+
+  /**
+   * Whether a check with connect_interval may pass without connecting: a connection to
+   * host:port is held open and the last fresh connect to it is younger than maxAgeMs.
+   */
+  holdsFresh(host: string, port: number, maxAgeMs: number): boolean {
+    const held = this.#targets.get(targetKey(host, port));
+    const socket = held?.socket;
+    if (!held || !socket || socket.destroyed || socket.readyState !== 'open') return false;
+    return this.#clock.now() - held.connectedAt < maxAgeMs;
   }
 
   /** Number of held sockets (for tests and metrics). */

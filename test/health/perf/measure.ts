@@ -16,6 +16,8 @@
  * Options: --vips N --targets N (distinct ports, default = vips) --window S --warmup S
  *          --passive on|off --metrics on|off --type http|tcp --profile FILE (V8 CPU profile of the window only)
  *          --quantum MS (the engine's round grid, default 10)
+ *          --connect-interval MS (tcp checks: connect_interval, a fresh connect at most that often
+ *          while the held connection stays open; needs --passive on)
  *          --client own|undici (http checks through undici instead of checks/http-client.ts; needs
  *          VIPCAST_UNDICI=path/to/undici/index.js, see undici-checker.ts)
  */
@@ -43,6 +45,7 @@ interface Options {
   client: 'own' | 'undici';
   quantumMs?: number;
   profile?: string;
+  connectIntervalMs?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -62,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     client: get('client') === 'undici' ? 'undici' : 'own',
     ...(get('quantum') ? { quantumMs: Number(get('quantum')) } : {}),
     ...(get('profile') ? { profile: get('profile') } : {}),
+    ...(get('connect-interval') ? { connectIntervalMs: Number(get('connect-interval')) } : {}),
   };
 }
 
@@ -88,8 +92,8 @@ function httpCheck(port: number, passive: boolean): CheckSpec {
   return { type: 'http', label: `http:${url}`, url, method: 'GET', expectStatus: [[200, 299]], headers: {}, tlsSkipVerify: false, passive };
 }
 
-function tcpCheck(port: number, passive: boolean): CheckSpec {
-  return { type: 'tcp', label: `tcp:127.0.0.1:${port}`, host: '127.0.0.1', port, passive };
+function tcpCheck(port: number, passive: boolean, connectIntervalMs?: number): CheckSpec {
+  return { type: 'tcp', label: `tcp:127.0.0.1:${port}`, host: '127.0.0.1', port, passive, ...(connectIntervalMs === undefined ? {} : { connectIntervalMs }) };
 }
 
 function vmHwmMiB(): number {
@@ -122,6 +126,7 @@ async function startServers(count: number): Promise<{ ports: number[]; stop: () 
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.connectIntervalMs !== undefined && (opts.type !== 'tcp' || !opts.passive)) throw new Error('--connect-interval applies to --type tcp with --passive on');
   let peakRss = 0;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   const servers = await startServers(opts.targets);
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
     if (!r.ok) metrics.checkFailures.inc({ vip, check });
   };
   const check = opts.type === 'tcp' ? tcpCheck : httpCheck;
-  const vips = Array.from({ length: opts.vips }, (_, i) => vipConfig(i, check(servers.ports[i % opts.targets]!, opts.passive)));
+  const vips = Array.from({ length: opts.vips }, (_, i) => vipConfig(i, check(servers.ports[i % opts.targets]!, opts.passive, opts.connectIntervalMs)));
   let createChecker: HealthEngineOptions['createChecker'];
   if (opts.client === 'undici') {
     const undici = await loadUndici(process.env.VIPCAST_UNDICI ?? 'undici');
@@ -187,6 +192,7 @@ async function main(): Promise<void> {
       vips: opts.vips,
       targets: opts.targets,
       passive: opts.passive,
+      connectIntervalMs: opts.connectIntervalMs ?? null,
       metrics: opts.metrics,
       windowS: Math.round(wallMs / 100) / 10,
       cpuPercent: Math.round((cpuMs / wallMs) * 1_000) / 10,
