@@ -83,7 +83,8 @@ describe('tcp connect_interval', () => {
     const fresh = window.filter((r) => r.reason.startsWith('connected')).length;
     console.info(`connect_interval 1 s: ${conns} connections accepted, ${window.length} checks (${held} on the held connection, ${fresh} fresh) in ${Date.now() - t0} ms`);
     expect(window.every((r) => r.ok)).toBe(true);
-    expect(conns).toBe(fresh); // a fresh run is one accepted connection, a held run none
+    // A fresh run is one accepted connection, a held run none (±1: a run in flight at either edge of the window).
+    expect(Math.abs(conns - fresh)).toBeLessThanOrEqual(1);
     expect(conns).toBeGreaterThanOrEqual(1);
     expect(conns).toBeLessThanOrEqual(5); // about 3; without connect_interval it would be ~15
     expect(held).toBeGreaterThan(fresh);
