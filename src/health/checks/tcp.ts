@@ -10,7 +10,7 @@
 import { connect, type Socket } from 'node:net';
 import type { TcpHolder } from '../passive/tcp-holder.js';
 import type { TcpCheckSpec } from '../types.js';
-import { connectCode, down, errorMessage, ok, type Checker, type Outcome, type PassiveListener, type RunningCheck } from './types.js';
+import { connectCode, down, errorMessage, ok, runViaStart, type Checker, type Outcome, type PassiveListener, type RunningCheck } from './types.js';
 
 export class TcpChecker implements Checker {
   readonly spec: TcpCheckSpec;
@@ -27,15 +27,7 @@ export class TcpChecker implements Checker {
   }
 
   run(signal: AbortSignal): Promise<Outcome> {
-    if (signal.aborted) return Promise.resolve(this.#aborted());
-    return new Promise((resolve) => {
-      const running = this.start((outcome) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      });
-      const onAbort = (): void => running.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return runViaStart((done) => this.start(done), signal, () => this.#aborted());
   }
 
   /** The runner's callback form: no promise or abort signal per run (see Checker.start). */
