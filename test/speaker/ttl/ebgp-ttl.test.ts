@@ -17,11 +17,11 @@
  *   kernel completes BIRD's handshake before vipcast sees the socket (the inbound limit in
  *   ttl.ts), so BIRD holds a TCP connection, but our OPEN dies at R.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasBird } from '../../harness/bird.js';
 import { hasBuild } from '../../harness/vipcast.js';
 import { waitFor } from '../../harness/wait.js';
-import { NetnsBird, NetnsVipcast, assertFreshBuild } from './netns-daemons.js';
+import { netnsLab } from './netns-daemons.js';
 import { Topology, canNetns } from './topology.js';
 
 const VIP4 = '192.0.2.10/32';
@@ -89,34 +89,10 @@ log: { level: debug }
 
 describe.skipIf(!canNetns || !hasBird() || !hasBuild())('eBGP TTL at a real BIRD across a router (network namespaces; needs root and npm run build)', () => {
   const topo = new Topology('ttl');
-  let bird: NetnsBird | undefined;
-  let vipcast: NetnsVipcast | undefined;
-
-  const context = async (): Promise<string> => {
-    const protocols = bird ? await bird.birdc('show protocols').catch((e: Error) => e.message) : '';
-    const log = bird ? (await bird.log()).slice(-4000) : '';
-    return `BIRD:\n${protocols}\nBIRD log (tail):\n${log}\nvipcast log (tail):\n${vipcast?.output.slice(-4000) ?? ''}`;
-  };
-  const establishedAtBird = (name: string): Promise<void> => bird!.waitEstablished(name, context);
-  const vipAtBird = async (table: string, protocol: string, prefix: string): Promise<string> =>
-    waitFor(async () => (await bird!.routes(table, protocol)).find((r) => r.prefix === prefix)?.detail, {
-      timeoutMs: 20_000,
-      intervalMs: 250,
-      what: `${prefix} from ${protocol} at BIRD`,
-    });
-
-  beforeAll(async () => {
-    await assertFreshBuild();
-    await topo.create();
-    vipcast = await NetnsVipcast.start(topo.a, VIPCAST_CONFIG);
-    bird = await NetnsBird.start(topo.b, '10.201.2.2', BIRD_CONFIG);
-  }, 60_000);
-
-  afterAll(async () => {
-    await vipcast?.stop();
-    await bird?.stop();
-    await topo.destroy();
-  }, 60_000);
+  const lab = netnsLab(topo, { vipcastConfig: VIPCAST_CONFIG, birdAddress: '10.201.2.2', birdConfig: BIRD_CONFIG });
+  const bird = lab.bird;
+  const establishedAtBird = (name: string): Promise<void> => bird().waitEstablished(name, lab.context);
+  const vipAtBird = lab.vipAtBird;
 
   it('directly connected, no ebgp_multihop: TTL 1 reaches the neighbor, Established with the VIP', async () => {
     await establishedAtBird('near');
@@ -133,7 +109,7 @@ describe.skipIf(!canNetns || !hasBird() || !hasBuild())('eBGP TTL at a real BIRD
   }, 90_000);
 
   it('across the router without ebgp_multihop: never Established; outbound not even a TCP connection at BIRD', async () => {
-    expect(vipcast!.exited).toBe(false);
+    expect(lab.vipcast().exited).toBe(false);
     // Inbound (BIRD connects to our listener): the kernel completes the handshake with its
     // default TTL before vipcast sees the socket, so BIRD holds a TCP connection; our OPEN dies.
     await waitFor(async () => /10\.201\.2\.4:\d+\s+10\.201\.1\.4:179\b/.test(await topo.tcpSockets(topo.b)), {
@@ -141,16 +117,16 @@ describe.skipIf(!canNetns || !hasBird() || !hasBuild())('eBGP TTL at a real BIRD
       intervalMs: 250,
       what: 'BIRD far_in_direct TCP connection to our listener, in B',
     });
-    const states = await bird!.neverEstablished(['far_direct', 'far6_direct', 'far_in_direct'], NEVER_WINDOW_MS);
+    const states = await bird().neverEstablished(['far_direct', 'far6_direct', 'far_in_direct'], NEVER_WINDOW_MS);
     expect(states.size).toBe(3);
     // Outbound: our SYN carries TTL 1 as well and dies at R; BIRD's kernel has no socket with us.
     const sockets = await topo.tcpSockets(topo.b);
     expect(sockets).not.toMatch(/\s10\.201\.1\.2:\d+/);
     expect(sockets).not.toMatch(/\[fd00:201:1::2\]:\d+/);
-    expect(await bird!.routes('master4', 'far_direct')).toEqual([]);
-    expect(await bird!.routes('master6', 'far6_direct')).toEqual([]);
-    expect(await bird!.routes('master4', 'far_in_direct')).toEqual([]);
+    expect(await bird().routes('master4', 'far_direct')).toEqual([]);
+    expect(await bird().routes('master6', 'far6_direct')).toEqual([]);
+    expect(await bird().routes('master4', 'far_in_direct')).toEqual([]);
     // The control: the multihop sessions on the same path are still up.
-    expect(await bird!.established('far_multihop')).toBe(true);
+    expect(await bird().established('far_multihop')).toBe(true);
   }, 60_000);
 });

@@ -11,11 +11,10 @@
  *   kernel already drops BIRD's SYN-ACK. (Set only once connected, it let BIRD's OPEN through,
  *   queued before we got the socket, and BIRD reached Established for a hold time: measured.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasBird } from '../../harness/bird.js';
 import { hasBuild } from '../../harness/vipcast.js';
-import { waitFor } from '../../harness/wait.js';
-import { NetnsBird, NetnsVipcast, assertFreshBuild } from './netns-daemons.js';
+import { netnsLab } from './netns-daemons.js';
 import { Topology, canNetns } from './topology.js';
 
 const VIP4 = '192.0.2.20/32';
@@ -55,47 +54,23 @@ log: { level: debug }
 
 describe.skipIf(!canNetns || !hasBird() || !hasBuild())('GTSM (ttl_security) against BIRD ttl security (network namespaces; needs root and npm run build)', () => {
   const topo = new Topology('gtsm');
-  let bird: NetnsBird | undefined;
-  let vipcast: NetnsVipcast | undefined;
-
-  const context = async (): Promise<string> => {
-    const protocols = bird ? await bird.birdc('show protocols').catch((e: Error) => e.message) : '';
-    const log = bird ? (await bird.log()).slice(-4000) : '';
-    return `BIRD:\n${protocols}\nBIRD log (tail):\n${log}\nvipcast log (tail):\n${vipcast?.output.slice(-4000) ?? ''}`;
-  };
-  const vipAtBird = async (protocol: string): Promise<string> =>
-    waitFor(async () => (await bird!.routes('master4', protocol)).find((r) => r.prefix === VIP4)?.detail, {
-      timeoutMs: 20_000,
-      intervalMs: 250,
-      what: `${VIP4} from ${protocol} at BIRD`,
-    });
-
-  beforeAll(async () => {
-    await assertFreshBuild();
-    await topo.create();
-    vipcast = await NetnsVipcast.start(topo.a, VIPCAST_CONFIG);
-    bird = await NetnsBird.start(topo.b, '10.201.3.4', BIRD_CONFIG);
-  }, 60_000);
-
-  afterAll(async () => {
-    await vipcast?.stop();
-    await bird?.stop();
-    await topo.destroy();
-  }, 60_000);
+  const lab = netnsLab(topo, { vipcastConfig: VIPCAST_CONFIG, birdAddress: '10.201.3.4', birdConfig: BIRD_CONFIG });
+  const bird = lab.bird;
+  const vipAtBird = (protocol: string): Promise<string> => lab.vipAtBird('master4', protocol, VIP4);
 
   it('both sides GTSM: Established directly and across the router (multihop 2), with the VIP', async () => {
-    await bird!.waitEstablished('near_gtsm', context);
-    await bird!.waitEstablished('far_gtsm', context);
+    await bird().waitEstablished('near_gtsm', lab.context);
+    await bird().waitEstablished('far_gtsm', lab.context);
     expect(await vipAtBird('near_gtsm')).toContain('BGP.as_path: 65001');
     expect(await vipAtBird('far_gtsm')).toContain('BGP.next_hop: 10.201.1.6');
   }, 90_000);
 
   it('GTSM on one side only: never Established, whichever side has it', async () => {
-    expect(vipcast!.exited).toBe(false);
-    const states = await bird!.neverEstablished(['near_gtsm_bird_only', 'far_gtsm_ours_only'], NEVER_WINDOW_MS);
+    expect(lab.vipcast().exited).toBe(false);
+    const states = await bird().neverEstablished(['near_gtsm_bird_only', 'far_gtsm_ours_only'], NEVER_WINDOW_MS);
     expect(states.size).toBe(2);
-    expect(await bird!.routes('master4', 'near_gtsm_bird_only')).toEqual([]);
-    expect(await bird!.routes('master4', 'far_gtsm_ours_only')).toEqual([]);
-    expect(await bird!.established('near_gtsm')).toBe(true);
+    expect(await bird().routes('master4', 'near_gtsm_bird_only')).toEqual([]);
+    expect(await bird().routes('master4', 'far_gtsm_ours_only')).toEqual([]);
+    expect(await bird().established('near_gtsm')).toBe(true);
   }, 60_000);
 });

@@ -13,6 +13,8 @@ import { BIRD_BIN, parseRoutes, type BirdRoute } from '../../harness/bird.js';
 import { stopProcess } from '../../harness/process.js';
 import { VIPCAST_BIN } from '../../harness/vipcast.js';
 import { sleep, waitFor } from '../../harness/wait.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { Topology } from './topology.js';
 
 const run = promisify(execFile);
 
@@ -141,4 +143,46 @@ export class NetnsVipcast {
     await stopProcess(this.#proc, 'SIGTERM', 10_000);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One `vipcast run` in namespace A and one BIRD (at `birdAddress`) in namespace B of `topo`,
+ * started before the suite's tests and stopped after them. `context()` is what a failed wait
+ * prints: BIRD's protocols and the tails of both logs.
+ */
+export function netnsLab(topo: Topology, setup: { vipcastConfig: string; birdAddress: string; birdConfig: string }) {
+  let bird: NetnsBird | undefined;
+  let vipcast: NetnsVipcast | undefined;
+  beforeAll(async () => {
+    await assertFreshBuild();
+    await topo.create();
+    vipcast = await NetnsVipcast.start(topo.a, setup.vipcastConfig);
+    bird = await NetnsBird.start(topo.b, setup.birdAddress, setup.birdConfig);
+  }, 60_000);
+  afterAll(async () => {
+    await vipcast?.stop();
+    await bird?.stop();
+    await topo.destroy();
+  }, 60_000);
+  const lab = {
+    bird: (): NetnsBird => bird ?? failSetup('BIRD'),
+    vipcast: (): NetnsVipcast => vipcast ?? failSetup('vipcast'),
+    context: async (): Promise<string> => {
+      const protocols = bird ? await bird.birdc('show protocols').catch((e: Error) => e.message) : '';
+      const log = bird ? (await bird.log()).slice(-4000) : '';
+      return `BIRD:\n${protocols}\nBIRD log (tail):\n${log}\nvipcast log (tail):\n${vipcast?.output.slice(-4000) ?? ''}`;
+    },
+    /** BIRD's route detail for `prefix` from `protocol`, waited for. */
+    vipAtBird: (table: string, protocol: string, prefix: string): Promise<string> =>
+      waitFor(async () => (await lab.bird().routes(table, protocol)).find((r) => r.prefix === prefix)?.detail, {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+        what: `${prefix} from ${protocol} at BIRD`,
+      }),
+  };
+  return lab;
+}
+
+function failSetup(what: string): never {
+  throw new Error(`${what} did not start (see beforeAll's error)`);
 }
