@@ -72,12 +72,12 @@ export class BgpManager {
   setVips(configs: VipConfig[]): void {
     const now = this.clock.now();
     const names = new Set(configs.map((c) => c.name));
-    for (const [name] of this.vips) {
+    for (const [name, vip] of this.vips) {
       if (names.has(name)) continue;
       this.vips.delete(name);
       this.clearTimer(name, 'hold');
       this.clearTimer(name, 'drain');
-      this.opts.metrics?.forgetVip(name);
+      this.opts.metrics?.forgetVip(name, vip.config.checks.map((c) => c.label));
       this.opts.logger.info({ vip: name }, 'VIP removed from config: withdrawing');
     }
     for (const config of configs) {

@@ -5,6 +5,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PeerStatus } from '../backend/types.js';
+import type { VipStateName } from '../manager/vip-state.js';
+
+/** The `to` values of vipcast_vip_transitions_total (BgpManager's VIP states). */
+const VIP_STATES = ['up', 'down', 'draining', 'drained'] as const satisfies readonly VipStateName[];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -33,8 +37,18 @@ export class Metrics {
   }
 
   /** Drop a removed VIP's series so dashboards do not show ghosts after a reload. */
-  forgetVip(vip: string): void {
+  /**
+   * Drops every series of a VIP removed from the config, which would otherwise be exported (and
+   * kept in memory) until the process exits. prom-client removes exact label sets only, so the
+   * caller names the VIP's check labels; transitions cover every state the manager reports.
+   */
+  forgetVip(vip: string, checks: readonly string[] = []): void {
     this.vipAdvertised.remove({ vip });
     this.vipHealthy.remove({ vip });
+    for (const to of VIP_STATES) this.vipTransitions.remove({ vip, to });
+    for (const check of checks) {
+      this.checkDuration.remove({ vip, check });
+      this.checkFailures.remove({ vip, check });
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BgpManager } from '../../src/manager/bgp-manager.js';
 import { Metrics } from '../../src/metrics/metrics.js';
+import type { VipConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { RecordingBackend, attrs, vipConfig } from './fixtures.js';
 
@@ -163,6 +164,24 @@ describe('BgpManager', () => {
     manager.setVips([vipConfig('web', 10)]);
     await manager.flush();
     expect(Object.keys(backend.last())).toEqual(['192.0.2.10/32']);
+  });
+
+  it('a VIP removed by a reload leaves no metric series behind (state, transitions, its checks)', async () => {
+    const { manager, metrics } = setup();
+    const check = { type: 'tcp', label: 'tcp:192.0.2.99:53', host: '192.0.2.99', port: 53, passive: true } as VipConfig['checks'][number];
+    manager.setVips([vipConfig('web', 10), vipConfig('dns', 11, { checks: [check] })]);
+    manager.health('web', up);
+    manager.health('dns', up);
+    manager.health('dns', down);
+    metrics.checkDuration.observe({ vip: 'dns', check: check.label }, 0.001);
+    metrics.checkFailures.inc({ vip: 'dns', check: check.label });
+    const exported = async (): Promise<string> => metrics.registry.metrics();
+    expect(await exported()).toContain('vip="dns"');
+    manager.setVips([vipConfig('web', 10)]);
+    await manager.flush();
+    const text = await exported();
+    expect(text).not.toContain('vip="dns"');
+    expect(text).toContain('vipcast_vip_transitions_total{vip="web",to="up"} 1');
   });
 
   it('counts transitions per state entered', async () => {
