@@ -82,8 +82,12 @@ export class BgpManager {
     }
     for (const config of configs) {
       const existing = this.vips.get(config.name);
-      if (existing) existing.config = config;
-      else this.vips.set(config.name, newRuntime(config, now));
+      if (existing) {
+        const kept = new Set(config.checks.map((c) => c.label));
+        const dropped = existing.config.checks.map((c) => c.label).filter((l) => !kept.has(l));
+        if (dropped.length > 0) this.opts.metrics?.forgetChecks(config.name, dropped);
+        existing.config = config;
+      } else this.vips.set(config.name, newRuntime(config, now));
     }
     this.recompute();
   }

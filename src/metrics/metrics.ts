@@ -46,6 +46,11 @@ export class Metrics {
     this.vipAdvertised.remove({ vip });
     this.vipHealthy.remove({ vip });
     for (const to of VIP_STATES) this.vipTransitions.remove({ vip, to });
+    this.forgetChecks(vip, checks);
+  }
+
+  /** Drops the series of checks a reload removed from a VIP that stays. */
+  forgetChecks(vip: string, checks: readonly string[]): void {
     for (const check of checks) {
       this.checkDuration.remove({ vip, check });
       this.checkFailures.remove({ vip, check });

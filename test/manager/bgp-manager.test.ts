@@ -184,6 +184,17 @@ describe('BgpManager', () => {
     expect(text).toContain('vipcast_vip_transitions_total{vip="web",to="up"} 1');
   });
 
+  it('a check removed from a VIP that stays drops its series; the kept check keeps them', async () => {
+    const { manager, metrics } = setup();
+    const tcp = (port: number): VipConfig['checks'][number] => ({ type: 'tcp', label: `tcp:192.0.2.99:${port}`, host: '192.0.2.99', port, passive: true });
+    manager.setVips([vipConfig('dns', 11, { checks: [tcp(53), tcp(853)] })]);
+    for (const port of [53, 853]) metrics.checkFailures.inc({ vip: 'dns', check: `tcp:192.0.2.99:${port}` });
+    manager.setVips([vipConfig('dns', 11, { checks: [tcp(53)] })]);
+    const text = await metrics.registry.getSingleMetricAsString('vipcast_check_failures_total');
+    expect(text).toContain('check="tcp:192.0.2.99:53"');
+    expect(text).not.toContain('check="tcp:192.0.2.99:853"');
+  });
+
   it('counts transitions per state entered', async () => {
     const { manager, metrics } = setup();
     manager.setVips([vipConfig('web', 10)]);
