@@ -2,7 +2,7 @@
  * Neighbors in GoBGP: bgp.neighbors as API Peer messages (manage: true), and the session state
  * the daemon reports (WatchEvent peer events or ListPeer) as PeerStatus with RFC 4271 names.
  */
-import { readFile } from 'node:fs/promises';
+import { readSecretFile } from '../net/secret-file.js';
 import type { AddressFamily, NeighborSpec, PeerListener, PeerState, PeerStatus } from '../backend/types.js';
 import type { ApiPeer, ApiTimestamp } from './api/types.js';
 import { FAMILIES } from './paths.js';
@@ -21,10 +21,10 @@ import { GobgpError } from './errors.js';
  */
 export const CONNECT_RETRY_SEC = 2;
 
-/** TCP-MD5 password from a file (trailing newline trimmed, as secrets mounted from files usually end with one). */
+/** TCP-MD5 password from a file (src/net/secret-file.ts: one trailing newline trimmed). */
 export async function readPassword(file: string): Promise<string> {
   try {
-    return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+    return await readSecretFile(file);
   } catch (err) {
     throw new GobgpError('GOBGP_PASSWORD_FILE', `cannot read neighbor password_file ${file}: ${(err as Error).message}`, {}, { cause: err });
   }

@@ -12,10 +12,10 @@
  * setsockopt refused) the connection is dropped and BGP_TCP_MD5_FAILED is logged at error, once
  * per neighbor and place. The password itself is never logged.
  */
-import { readFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { NeighborSpec } from '../../backend/types.js';
+import { readSecretFile } from '../../net/secret-file.js';
 import { SocketOptionError, TCP_MD5SIG_MAXKEYLEN, connectWithOptions, type ConnectTarget, type IpOptions } from '../../net/socket-options.js';
 
 export type Md5KeyErrorCode = 'BGP_MD5_PASSWORD_FILE' | 'BGP_MD5_PASSWORD_EMPTY' | 'BGP_MD5_PASSWORD_TOO_LONG';
@@ -32,21 +32,20 @@ export class Md5KeyError extends Error {
 }
 
 /**
- * A neighbor's key from its password_file: the file's bytes with one trailing newline trimmed
- * (secrets mounted from files usually end with one), as the GoBGP backend reads it
- * (src/gobgp/peers.ts readPassword; not imported, as that module pulls in gRPC, which the
- * built-in speaker never loads). Linux takes 1-80 bytes (TCP_MD5SIG_MAXKEYLEN).
+ * A neighbor's key from its password_file, read as the GoBGP backend reads it
+ * (src/net/secret-file.ts: one trailing newline trimmed). Linux takes 1-80 bytes
+ * (TCP_MD5SIG_MAXKEYLEN).
  */
 export async function readMd5Key(n: NeighborSpec): Promise<Buffer | undefined> {
   if (n.passwordFile === undefined) return undefined;
   const where = `neighbor ${n.address}: password_file ${n.passwordFile}`;
   let text: string;
   try {
-    text = await readFile(n.passwordFile, 'utf8');
+    text = await readSecretFile(n.passwordFile);
   } catch (err) {
     throw new Md5KeyError('BGP_MD5_PASSWORD_FILE', `${where} cannot be read: ${(err as Error).message}`, { cause: err });
   }
-  const key = Buffer.from(text.replace(/\r?\n$/, ''), 'utf8');
+  const key = Buffer.from(text, 'utf8');
   if (key.length === 0) throw new Md5KeyError('BGP_MD5_PASSWORD_EMPTY', `${where} is empty: a TCP-MD5 password needs 1-${TCP_MD5SIG_MAXKEYLEN} bytes`);
   if (key.length > TCP_MD5SIG_MAXKEYLEN) {
     throw new Md5KeyError('BGP_MD5_PASSWORD_TOO_LONG', `${where} holds ${key.length} bytes: Linux takes TCP-MD5 passwords of at most ${TCP_MD5SIG_MAXKEYLEN} bytes (TCP_MD5SIG_MAXKEYLEN)`);
