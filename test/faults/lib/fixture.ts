@@ -204,6 +204,14 @@ export class TcpTarget {
 }
 
 /** Common `health:` block: fast checks so that faults show within a second or two. */
+/** The rigs' default vips: block: one VIP "web" at `vip` with a tcp check on `target`; `extra` lines go under it. */
+export function webVipBlock(vip: string, target: TcpTarget, extra?: string): string {
+  return `vips:
+  - name: web
+    prefix: ${vip}
+    checks: [{ type: tcp, address: "${target.address}" }]${extra ? `\n${extra}` : ''}`;
+}
+
 export const FAST_HEALTH = `health:
   interval: 200ms
   fast_interval: 100ms

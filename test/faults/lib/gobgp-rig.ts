@@ -12,7 +12,7 @@ import { Gobgpd, type GobgpBinary } from '../../harness/gobgpd.js';
 import { freePort, loopbackAddress } from '../../harness/net.js';
 import { VipcastProcess } from '../../harness/vipcast.js';
 import { sleep, waitFor } from '../../harness/wait.js';
-import { birdBgpConfig, birdStats, CALM_HEALTH, TcpTarget, tempDir, waitAdmin, waitRoute, writeText } from './fixture.js';
+import { birdBgpConfig, birdStats, CALM_HEALTH, TcpTarget, tempDir, waitAdmin, waitRoute, webVipBlock, writeText } from './fixture.js';
 
 export interface GobgpRigOptions {
   tag: string;
@@ -116,11 +116,7 @@ ${o.shutdown ?? 'shutdown: { graceful_community: false, grace_period: 0s }'}
   }
 
   defaultVips(): string {
-    const extra = this.opts.vipExtra ? `\n${this.opts.vipExtra}` : '';
-    return `vips:
-  - name: web
-    prefix: ${this.opts.vip}
-    checks: [{ type: tcp, address: "${this.target.address}" }]${extra}`;
+    return webVipBlock(this.opts.vip, this.target, this.opts.vipExtra);
   }
 
   launch(): VipcastProcess {

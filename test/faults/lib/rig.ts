@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import type { Bird } from '../../harness/bird.js';
 import { freePort, loopbackAddress } from '../../harness/net.js';
 import { VipcastProcess } from '../../harness/vipcast.js';
-import { FAST_HEALTH, startBird, TcpTarget, tempDir, waitAdmin, waitRoute, writeText } from './fixture.js';
+import { FAST_HEALTH, startBird, TcpTarget, tempDir, waitAdmin, waitRoute, webVipBlock, writeText } from './fixture.js';
 
 export interface RigOptions {
   tag: string;
@@ -92,11 +92,7 @@ ${o.extra ?? QUICK_SHUTDOWN}
   }
 
   defaultVips(): string {
-    const extra = this.opts.vipExtra ? `\n${this.opts.vipExtra}` : '';
-    return `vips:
-  - name: web
-    prefix: ${this.opts.vip}
-    checks: [{ type: tcp, address: "${this.target.address}" }]${extra}`;
+    return webVipBlock(this.opts.vip, this.target, this.opts.vipExtra);
   }
 
   launch(): VipcastProcess {
