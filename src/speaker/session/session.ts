@@ -48,7 +48,7 @@ import { BgpConnection, type ConnectionHandlers } from './connection.js';
 import { localOpen, negotiate, type LocalOpenConfig, type Negotiated } from './open-exchange.js';
 import { wantedRoutes } from './outbound.js';
 import { Md5FailureLog, connectSigned } from './md5.js';
-import { NeighborTtl, ttlPlan } from './ttl.js';
+import { NeighborTtl } from './ttl.js';
 
 export interface SessionConfig {
   neighbor: NeighborSpec;
@@ -280,7 +280,7 @@ export class Session {
     const key = this.cfg.md5Key;
     // A keyed neighbor never falls back to a plain connect (./md5.ts); the TTL plan rides along.
     const socket = key
-      ? connectSigned(target, this.#ttlOptions(), key, (this.#md5Failures ??= new Md5FailureLog(this.#log, 'outbound connect')))
+      ? connectSigned(target, this.#ttl.ipOptions(this.#isIbgp()), key, (this.#md5Failures ??= new Md5FailureLog(this.#log, 'outbound connect')))
       : this.#ttl.connect(target, this.#isIbgp());
     const conn = new BgpConnection(socket, 'outbound');
     if (this.#conn) this.#closeConn(this.#conn);
@@ -291,11 +291,6 @@ export class Session {
       if (!this.#ttl.apply(socket, this.#isIbgp())) return this.#feed({ type: 'TcpConnectionFails', reason: GTSM_NOT_SET });
       this.#feed({ type: 'Tcp_CR_Acked' });
     });
-  }
-
-  #ttlOptions(): { hopLimit?: number; minHopLimit?: number } {
-    const plan = ttlPlan(this.cfg.neighbor, this.#isIbgp());
-    return { hopLimit: plan.ttl, minHopLimit: plan.minTtl };
   }
 
   #bind(conn: BgpConnection): void {

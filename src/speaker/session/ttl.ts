@@ -106,12 +106,18 @@ export class NeighborTtl {
     const plan = ttlPlan(this.neighbor, ibgp);
     if (plan.ttl === undefined) return tcpConnect(target);
     try {
-      return this.api.connect(target, { hopLimit: plan.ttl, minHopLimit: plan.minTtl });
+      return this.api.connect(target, this.ipOptions(ibgp));
     } catch (err) {
       if (!(err instanceof SocketOptionError)) throw err;
       this.#report(err, plan);
       return tcpConnect(target);
     }
+  }
+
+  /** The plan as connectWithOptions() options (the TCP-MD5 connect carries them too). */
+  ipOptions(ibgp: boolean): IpOptions {
+    const plan = ttlPlan(this.neighbor, ibgp);
+    return { hopLimit: plan.ttl, minHopLimit: plan.minTtl };
   }
 
   /**
