@@ -19,6 +19,7 @@ import type { Logger } from '../log/logger.js';
 import { CheckPools, checkerFactory, type CheckerFactory } from './checks/index.js';
 import { CoarseTimers } from './coarse-timers.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { FAILPOINTS_ENV, hangGate, parseFailpoints, type Failpoint, type HangGate } from './failpoints.js';
 import { VipRunner } from './runner.js';
 import type { CheckResult, VipHealth } from './types.js';
 
@@ -39,6 +40,8 @@ export interface HealthEngineOptions {
    * an injected clock, so fake-clock tests keep exact timings unless they ask for it.
    */
   roundQuantumMs?: number;
+  /** Fault testing (failpoints.ts). Default: parsed from $VIPCAST_FAILPOINTS; unset means none. */
+  failpoints?: Failpoint[];
 }
 
 /** Small next to any interval (100 ms at least), large enough to start ~10 checks per wake-up at 1,000 VIPs/s. */
@@ -47,6 +50,7 @@ export const DEFAULT_ROUND_QUANTUM_MS = 10;
 export class HealthEngine {
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #runnerClock: Clock;
   readonly #roundTimers: Clock;
   readonly #pools: CheckPools;
   readonly #createChecker: CheckerFactory;
@@ -60,15 +64,24 @@ export class HealthEngine {
   #started = false;
   #stopped = false;
   readonly #stopping = new Set<Promise<void>>();
+  /** `health-loop-hang` fail point; undefined (nothing wired) unless fault testing asks for it. */
+  readonly #hang: HangGate | undefined;
 
   constructor(vips: VipConfig[], opts: HealthEngineOptions) {
     this.#vips = vips;
     this.#logger = opts.logger;
     this.#clock = opts.clock ?? systemClock;
+    this.#hang = hangGate(opts.failpoints ?? parseFailpoints(process.env[FAILPOINTS_ENV]), this.#logger);
+    if (this.#hang) this.#logger.warn({ failpoint: this.#hang.failpoint }, 'fail point armed (fault testing only)');
+    // The runners (and the pools behind their checks) see time through the gate; the liveness
+    // tick below keeps the real clock, so it notices the hang as it would a real one.
+    const runnerClock = this.#hang ? this.#hang.clock(this.#clock) : this.#clock;
+    this.#runnerClock = runnerClock;
     const quantum = opts.roundQuantumMs ?? (opts.clock ? 0 : DEFAULT_ROUND_QUANTUM_MS);
-    this.#roundTimers = quantum > 0 ? new CoarseTimers(this.#clock, quantum) : this.#clock;
-    this.#pools = new CheckPools(this.#logger, this.#clock);
-    this.#createChecker = opts.createChecker ?? checkerFactory(this.#pools);
+    this.#roundTimers = quantum > 0 ? new CoarseTimers(runnerClock, quantum) : runnerClock;
+    this.#pools = new CheckPools(this.#logger, runnerClock);
+    const createChecker = opts.createChecker ?? checkerFactory(this.#pools);
+    this.#createChecker = this.#hang ? this.#hang.checkers(createChecker) : createChecker;
     this.#random = opts.random ?? Math.random;
     this.#onCheckResult = opts.onCheckResult;
     this.#lastRoundAt = this.#clock.now();
@@ -79,6 +92,7 @@ export class HealthEngine {
     this.#started = true;
     this.#lastRoundAt = this.#clock.now();
     for (const vip of this.#vips) this.#add(vip);
+    this.#hang?.arm(this.#clock);
     this.#tick();
   }
 
@@ -88,7 +102,10 @@ export class HealthEngine {
     this.#watchdog = undefined;
     const runners = [...this.#runners.values()];
     this.#runners.clear();
-    await Promise.all([...runners.map((r) => r.stop()), ...this.#stopping]);
+    const stopped = runners.map((r) => r.stop());
+    // After the runners know they stop: held work may now run, and lets them finish.
+    this.#hang?.stop(this.#clock);
+    await Promise.all([...stopped, ...this.#stopping]);
     this.#pools.close();
   }
 
@@ -137,7 +154,7 @@ export class HealthEngine {
 
   #add(vip: VipConfig): void {
     const runner = new VipRunner(vip, {
-      clock: this.#clock,
+      clock: this.#runnerClock,
       roundTimers: this.#roundTimers,
       logger: this.#logger,
       random: this.#random,
