@@ -5,6 +5,8 @@
 # It lives in nix/ (the repository's top level is fixed); Nix copies the whole repository for
 # it, so package.nix builds from the repository root. No flake.lock is committed: it was
 # written where nixpkgs cannot be fetched; the first `nix flake lock` pins the input below.
+# nixpkgs must be 24.05 or newer: package.nix uses importNpmLock (and its npmConfigHook),
+# which nixpkgs gained in 2024 (NixOS/nixpkgs#289231, before the 24.05 branch-off).
 {
   description = "vipcast: advertise healthy services' VIPs over BGP (built-in speaker or a GoBGP sidecar)";
 

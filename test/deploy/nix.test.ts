@@ -1,11 +1,15 @@
 /**
  * nix/: what can be checked without nixpkgs (not fetchable here). Every .nix file parses
- * (`nix-instantiate --parse`), and the settings renderer (nix/render.nix, builtins only) turns
- * Nix settings into a vipcast.yaml that vipcast's own config loader accepts. The module's
- * evaluation against nixpkgs, the package build and the VM test (nix/tests/) are not run here.
+ * (`nix-instantiate --parse`); the settings renderer (nix/render.nix, builtins only) turns Nix
+ * settings into a vipcast.yaml that vipcast's own config loader accepts; the lock fixer
+ * (nix/npm-lock.nix, builtins only) gives every package of the real package-lock.json the URL
+ * importNpmLock fetches; and nix/package.nix, evaluated with stand-ins for the nixpkgs functions
+ * it calls (nix/package-eval.nix here), is given importNpmLock's dependencies and hook, no
+ * npmDepsHash, and no lifecycle scripts. The module's evaluation against nixpkgs, the package
+ * build and the VM test (nix/tests/) are not run here.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
@@ -31,12 +35,33 @@ function nixFiles(dir: string): string[] {
   );
 }
 
+/** Evaluates a Nix expression strictly; returns its value as JSON. */
+function nixEval(expr: string): unknown {
+  const out = execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr], { encoding: 'utf8', stdio: 'pipe', timeout: 60_000 });
+  return JSON.parse(out) as unknown;
+}
+
 /** Evaluates render.nix on a Nix expression for settings; returns the rendered text. */
 function render(settingsExpr: string): string {
-  const expr = `import ${join(nixDir, 'render.nix')} (${settingsExpr})`;
-  const out = execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr], { encoding: 'utf8', stdio: 'pipe', timeout: 30_000 });
-  return JSON.parse(out) as string;
+  return nixEval(`import ${join(nixDir, 'render.nix')} (${settingsExpr})`) as string;
 }
+
+interface LockEntry {
+  version?: string;
+  integrity?: string;
+  resolved?: string;
+  name?: string;
+  link?: boolean;
+  inBundle?: boolean;
+  dev?: boolean;
+  optional?: boolean;
+  hasInstallScript?: boolean;
+}
+type Lock = { packages: Record<string, LockEntry> };
+
+const lockPath = join(repo, 'package-lock.json');
+const fixLockExpr = `import ${join(nixDir, 'npm-lock.nix')} { } (builtins.fromJSON (builtins.readFile ${lockPath}))`;
+const registryTarball = /^https:\/\/registry\.npmjs\.org\/(@[^/]+\/)?[^/@]+\/-\/[^/]+\.tgz$/;
 
 // The same settings as the VM test's node (nix/tests/vipcast-bird.nix), plus the keys the
 // module adds (gobgp_address from gobgp.enable, token_file from adminTokenFile) and a null.
@@ -63,7 +88,7 @@ describe.skipIf(reason !== undefined)(`nix/${reason ? ` (skipped: ${reason})` : 
     const files = nixFiles(nixDir);
     // The files this suite is about must exist (a glob over an empty folder proves nothing).
     expect(files.map((f) => relative(nixDir, f)).sort()).toEqual(
-      expect.arrayContaining(['flake.nix', 'module.nix', 'package.nix', 'render.nix', 'tests/vipcast-bird.nix']),
+      expect.arrayContaining(['flake.nix', 'module.nix', 'package.nix', 'npm-lock.nix', 'render.nix', 'tests/vipcast-bird.nix']),
     );
     for (const f of files) {
       expect(() => execFileSync('nix-instantiate', ['--parse', f], { stdio: 'pipe', timeout: 30_000 }), relative(repo, f)).not.toThrow();
@@ -99,5 +124,95 @@ describe.skipIf(reason !== undefined)(`nix/${reason ? ` (skipped: ${reason})` : 
     expect(err).toBeInstanceOf(ConfigError);
     const paths = (err as ConfigError).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['bogus', 'shutdown.grace_period']));
+  });
+
+  it('npm-lock.nix: every package of the real package-lock.json gets the registry tarball URL importNpmLock fetches, its integrity kept', () => {
+    const before = JSON.parse(readFileSync(lockPath, 'utf8')) as Lock;
+    const after = nixEval(fixLockExpr) as Lock;
+    const keys = Object.keys(before.packages).filter((k) => k !== '');
+    expect(keys.length).toBeGreaterThan(100);
+    expect(Object.keys(after.packages).sort()).toEqual(Object.keys(before.packages).sort());
+    for (const key of keys) {
+      const entry = after.packages[key]!;
+      if (entry.link || entry.inBundle) continue;
+      expect(entry.resolved, key).toMatch(registryTarball);
+      expect(entry.integrity, key).toBe(before.packages[key]!.integrity);
+      expect(entry.version, key).toBe(before.packages[key]!.version);
+    }
+    // The shapes npm uses (checked against the URLs in npm's own cache when this was written).
+    const resolved = (k: string): string | undefined => after.packages[k]?.resolved;
+    expect(resolved('node_modules/koffi')).toBe(`https://registry.npmjs.org/koffi/-/koffi-${before.packages['node_modules/koffi']!.version}.tgz`);
+    const koffiX64 = before.packages['node_modules/@koromix/koffi-linux-x64']!.version!;
+    expect(resolved('node_modules/@koromix/koffi-linux-x64')).toBe(`https://registry.npmjs.org/@koromix/koffi-linux-x64/-/koffi-linux-x64-${koffiX64}.tgz`);
+    // An alias (npm:string-width@4) is fetched under its real name.
+    const alias = before.packages['node_modules/string-width-cjs'];
+    if (alias !== undefined) {
+      expect(alias.name).toBe('string-width');
+      expect(resolved('node_modules/string-width-cjs')).toBe(`https://registry.npmjs.org/string-width/-/string-width-${alias.version}.tgz`);
+    }
+  });
+
+  it('npm-lock.nix: leaves the root, resolved entries, links and bundled dependencies alone; nested paths use their last segment', () => {
+    const lock = `{ lockfileVersion = 3; packages = {
+      "" = { name = "x"; version = "1.0.0"; };
+      "node_modules/a" = { version = "1.2.3"; integrity = "sha512-a"; };
+      "node_modules/a/node_modules/@s/b" = { version = "2.0.0"; integrity = "sha512-b"; };
+      "node_modules/git" = { version = "1.0.0"; resolved = "git+ssh://git@example.invalid/g.git#abc"; };
+      "node_modules/ws" = { resolved = "packages/ws"; link = true; };
+      "node_modules/p/node_modules/q" = { version = "1.0.0"; inBundle = true; };
+    }; }`;
+    const out = nixEval(`import ${join(nixDir, 'npm-lock.nix')} { registry = "https://npm.example.invalid"; } (${lock})`) as Lock & { lockfileVersion: number };
+    expect(out.lockfileVersion).toBe(3);
+    expect(out.packages['']).toEqual({ name: 'x', version: '1.0.0' });
+    expect(out.packages['node_modules/a']!.resolved).toBe('https://npm.example.invalid/a/-/a-1.2.3.tgz');
+    expect(out.packages['node_modules/a/node_modules/@s/b']!.resolved).toBe('https://npm.example.invalid/@s/b/-/b-2.0.0.tgz');
+    expect(out.packages['node_modules/git']!.resolved).toBe('git+ssh://git@example.invalid/g.git#abc');
+    expect(out.packages['node_modules/ws']).toEqual({ resolved: 'packages/ws', link: true });
+    expect(out.packages['node_modules/p/node_modules/q']!.resolved).toBeUndefined();
+  });
+
+  it('package.nix: dependencies from importNpmLock (lock hashes, no npmDepsHash), its config hook, no lifecycle scripts, the source filtered', () => {
+    const evalExpr = join(import.meta.dirname, 'nix', 'package-eval.nix');
+    const d = nixEval(`let d = import ${evalExpr} { repo = ${repo}; }; l = d.npmDeps.importNpmLockArgs; in {
+      attrs = builtins.attrNames d;
+      inherit (d) pname version nodejs npmConfigHook npmRebuildFlags npmBuildScript;
+      npmRoot = toString l.npmRoot;
+      packageLock = l.packageLock;
+      keeps = map (p: d.src.filter (toString ${repo} + "/" + p) "directory") [ "src" "proto" "test" "bench" "package.json" "package-lock.json" "tsconfig.build.json" ];
+      drops = map (p: d.src.filter (toString ${repo} + "/" + p) "directory") [ "node_modules" "dist" ".git" "deploy" "nix" "result" ];
+    }`) as {
+      attrs: string[]; pname: string; version: string; nodejs: string; npmConfigHook: string; npmRebuildFlags: string[];
+      npmBuildScript: string; npmRoot: string; packageLock: Lock; keeps: boolean[]; drops: boolean[];
+    };
+    const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+    expect(d.attrs).not.toContain('npmDepsHash');
+    expect(d.attrs).toContain('npmDeps');
+    expect(d.npmConfigHook).toBe('importNpmLock.npmConfigHook');
+    expect(d.npmRoot).toBe(repo);
+    expect(d.packageLock).toEqual(nixEval(fixLockExpr));
+    expect(d.npmRebuildFlags).toContain('--ignore-scripts');
+    expect(d).toMatchObject({ pname: 'vipcast', version: manifest.version, nodejs: 'nodejs_20', npmBuildScript: 'build' });
+    expect(d.keeps).toEqual(d.keeps.map(() => true));
+    expect(d.drops).toEqual(d.drops.map(() => false));
+  });
+
+  it('no production dependency needs a lifecycle script the package build skips: koffi ships its binary prebuilt', () => {
+    // The build runs `npm rebuild --ignore-scripts`. That is right only while every production
+    // package with an install script has nothing to build; a new one must be looked at.
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as Lock;
+    const scripted = Object.entries(lock.packages)
+      .filter(([, e]) => e.hasInstallScript && !e.dev)
+      .map(([k]) => k)
+      .sort();
+    // koffi: `install` only checks that the prebuilt loads (CMake build as a fallback);
+    // protobufjs: `postinstall` only warns about version schemes of dependents.
+    expect(scripted).toEqual(['node_modules/koffi', 'node_modules/protobufjs']);
+    const koffi = JSON.parse(readFileSync(join(repo, 'node_modules', 'koffi', 'package.json'), 'utf8')) as { scripts?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    expect(Object.keys(koffi.scripts ?? {})).toEqual(['install']);
+    expect(koffi.scripts!['install']).toContain('--prebuild');
+    const platformPkg = `@koromix/koffi-${process.platform}-${process.arch}`;
+    expect(Object.keys(koffi.optionalDependencies ?? {})).toContain(platformPkg);
+    expect(lock.packages[`node_modules/${platformPkg}`]?.optional).toBe(true);
+    expect(existsSync(join(repo, 'node_modules', platformPkg, `${process.platform}_${process.arch}`, 'koffi.node'))).toBe(true);
   });
 });
