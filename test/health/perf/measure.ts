@@ -15,6 +15,8 @@
  * Not a test: build and run with test/health/perf/run.sh (tsc to a temp dir, then node).
  * Options: --vips N --targets N (distinct ports, default = vips) --window S --warmup S
  *          --passive on|off --metrics on|off --type http|tcp --profile FILE (V8 CPU profile of the window only)
+ *          --alloc-profile FILE (V8 sampling heap profile of the window, collected objects included:
+ *          what allocates, not what is live; .heapprofile, summarised by alloc-summary.mjs)
  *          --quantum MS (the engine's round grid, default 10)
  *          --connect-interval MS (tcp checks: connect_interval, a fresh connect at most that often
  *          while the held connection stays open; needs --passive on)
@@ -45,6 +47,7 @@ interface Options {
   client: 'own' | 'undici';
   quantumMs?: number;
   profile?: string;
+  allocProfile?: string;
   connectIntervalMs?: number;
 }
 
@@ -65,6 +68,7 @@ function parseArgs(argv: string[]): Options {
     client: get('client') === 'undici' ? 'undici' : 'own',
     ...(get('quantum') ? { quantumMs: Number(get('quantum')) } : {}),
     ...(get('profile') ? { profile: get('profile') } : {}),
+    ...(get('alloc-profile') ? { allocProfile: get('alloc-profile') } : {}),
     ...(get('connect-interval') ? { connectIntervalMs: Number(get('connect-interval')) } : {}),
   };
 }
@@ -165,11 +169,18 @@ async function main(): Promise<void> {
     const healthyAfterMs = Date.now() - t00;
     await sleep(opts.warmupS * 1_000);
     let session: Session | undefined;
-    if (opts.profile) {
+    if (opts.profile || opts.allocProfile) {
       session = new Session();
       session.connect();
+    }
+    if (session && opts.profile) {
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
+    }
+    if (session && opts.allocProfile) {
+      // Objects the scavenger and mark-compact collect are kept in the sample: garbage is the
+      // cost being looked for (GC time, and the promotions that drive peak RSS).
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     }
     const checks0 = checks;
     const failed0 = failed;
@@ -182,8 +193,12 @@ async function main(): Promise<void> {
     if (session && opts.profile) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(opts.profile, JSON.stringify(profile));
-      session.disconnect();
     }
+    if (session && opts.allocProfile) {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      writeFileSync(opts.allocProfile, JSON.stringify(profile));
+    }
+    session?.disconnect();
     const cpuMs = (cpu.user + cpu.system) / 1_000;
     const result = {
       type: opts.type,
