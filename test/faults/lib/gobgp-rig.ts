@@ -30,6 +30,8 @@ export interface GobgpRigOptions {
   shutdown?: string;
   /** BIRD's router id (unique per file helps reading BIRD logs). */
   routerId: string;
+  /** Extra environment for `vipcast run` (e.g. VIPCAST_FAILPOINTS). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class GobgpRig {
@@ -120,7 +122,7 @@ ${o.shutdown ?? 'shutdown: { graceful_community: false, grace_period: 0s }'}
   }
 
   launch(): VipcastProcess {
-    this.vipcast = new VipcastProcess(['run', '--config', this.configFile]);
+    this.vipcast = new VipcastProcess(['run', '--config', this.configFile], this.opts.env);
     return this.vipcast;
   }
 

@@ -29,6 +29,8 @@ export interface RigOptions {
   token?: string;
   /** Top-level sections appended verbatim (default: a quick shutdown without GRACEFUL_SHUTDOWN). */
   extra?: string;
+  /** Extra environment for `vipcast run` (e.g. VIPCAST_FAILPOINTS). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const QUICK_SHUTDOWN = 'shutdown: { graceful_community: false, grace_period: 0s }';
@@ -96,7 +98,7 @@ ${o.extra ?? QUICK_SHUTDOWN}
   }
 
   launch(): VipcastProcess {
-    this.vipcast = new VipcastProcess(['run', '--config', this.configFile]);
+    this.vipcast = new VipcastProcess(['run', '--config', this.configFile], this.opts.env);
     return this.vipcast;
   }
 

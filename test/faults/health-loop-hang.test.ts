@@ -1,0 +1,178 @@
+/**
+ * vipcast's health loop hangs inside a running process (issue 6: "the fail-safe must take the
+ * routes down"). The fault is the `health-loop-hang` fail point (src/health/failpoints.ts),
+ * switched by a file: while it exists, the VIP runners' timers and check results are held, so no
+ * check is scheduled or settled, while the process, its admin API and its BGP sessions run on.
+ * Until this fail point existed the only way to stop the loop was SIGSTOP of the whole process
+ * (health-faults.test.ts), which also freezes the sessions.
+ *
+ * Asserted at the router:
+ * - built-in speaker -> BIRD: /healthz turns 503 and vipcast's watchdog withdraws the VIP by an
+ *   UPDATE on the live session (BIRD's session never drops: same "since", +1 withdraw); when the
+ *   hang ends, the route comes back;
+ * - GoBGP backend (Debian gobgpd 3.10) with the simulated kubelet (lib/kubelet-sim.ts) probing
+ *   /healthz as the sidecar's livenessProbe: the route leaves BIRD, the probe loop restarts gobgpd
+ *   and the fresh gobgpd does not bring it back while the loop is hung; after the hang it returns.
+ *
+ * Timing (health interval I = 1 s, timeout T = 500 ms, jitter 10 %): the engine's liveness
+ * (lastRoundAt) keeps advancing until a runner is overdue by max(1 s, T), up to
+ * I × 1.1 + 1 s after the hang; /healthz is 503 once that is 3 × (I + T) old; the app's watchdog
+ * (every min(I, 1 s)) then withdraws. Bound: 1.1 + 1 + 0.2 + 4.5 + 1 = 7.8 s, plus the file poll.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hasBird } from '../harness/bird.js';
+import { gobgpVersions } from '../harness/gobgpd.js';
+import { hasBuild } from '../harness/vipcast.js';
+import { sleep, waitFor } from '../harness/wait.js';
+import { birdStats, CALM_HEALTH, httpGet, LONG, tempDir, vipsView, waitRoute } from './lib/fixture.js';
+import { GobgpRig } from './lib/gobgp-rig.js';
+import { KubeletSim } from './lib/kubelet-sim.js';
+import { Rig } from './lib/rig.js';
+
+const WEB = '198.51.100.80/32';
+const WEB_GOBGP = '198.51.100.81/32';
+/** See the header: the time from the hang to the watchdog's withdrawal, at most. */
+const WITHDRAW_BOUND_MS = 7_800 + 100;
+/** Margin for a loaded 2-core CI box (other suites running). */
+const MARGIN_MS = 3_000;
+const TRIALS = LONG ? 5 : 1;
+const debian = gobgpVersions().find((v) => v.label.startsWith('3.10') && v.binary)?.binary;
+
+const report = (what: string, v: number | string): void => console.info(`[faults] health-loop-hang: ${what}: ${v}`);
+
+/** Polls /healthz every 50 ms (bounded) until it is not 200; returns when, and the answer. */
+async function until503(adminPort: number, t0: number, timeoutMs: number): Promise<{ ms: number; status: number; body: string }> {
+  return waitFor(
+    async () => {
+      const h = await httpGet(adminPort, '/healthz');
+      return h.status === 200 ? undefined : { ms: Date.now() - t0, ...h };
+    },
+    { timeoutMs, intervalMs: 50, what: '/healthz not 200' },
+  );
+}
+
+describe.skipIf(!hasBird() || !hasBuild())('health loop hung inside a running vipcast, built-in speaker -> BIRD', () => {
+  let rig: Rig;
+  let dir: string;
+  let hangFile: string;
+
+  beforeAll(async () => {
+    dir = await tempDir('hang');
+    hangFile = join(dir, 'hang');
+    rig = await Rig.start({ tag: 'hang', vip: WEB, health: CALM_HEALTH, birdHoldSec: 9, env: { VIPCAST_FAILPOINTS: `health-loop-hang@file:${hangFile}` } });
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rig?.stop();
+  });
+
+  it(`/healthz 503 and the VIP withdrawn on the live session; back when the loop resumes (${TRIALS} trial(s))`, async () => {
+    const figures: string[] = [];
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      expect((await httpGet(rig.adminPort, '/healthz')).status).toBe(200);
+      await waitRoute(rig.bird, 'vc', WEB, true, 1_000);
+      const before = await birdStats(rig.bird, 'vc');
+      expect(before.state).toBe('Established');
+
+      const t0 = Date.now();
+      await writeFile(hangFile, '');
+      try {
+        const h = await until503(rig.adminPort, t0, WITHDRAW_BOUND_MS + MARGIN_MS + 5_000);
+        expect(h.status).toBe(503);
+        expect(h.body).toContain('health loop stalled');
+        await waitRoute(rig.bird, 'vc', WEB, false, WITHDRAW_BOUND_MS + MARGIN_MS + 5_000);
+        const gone = Date.now() - t0;
+        // The session carried the withdrawal: it never dropped (same "since"), one withdraw.
+        const during = await birdStats(rig.bird, 'vc');
+        expect(during.state).toBe('Established');
+        expect(during.since).toBe(before.since);
+        expect(during.importWithdraws).toBe(before.importWithdraws + 1);
+        // The admin API still answers, and says why.
+        const web = (await vipsView(rig.adminPort)).find((v) => v.name === 'web');
+        expect(web?.advertised).toBe(false);
+        expect(web?.reason).toContain('health loop stalled');
+        figures.push(`trial ${trial}: /healthz 503 after ${h.ms} ms, route gone at BIRD after ${gone} ms`);
+        expect(gone).toBeLessThan(WITHDRAW_BOUND_MS + MARGIN_MS);
+      } finally {
+        await rm(hangFile, { force: true });
+      }
+      const t1 = Date.now();
+      await waitRoute(rig.bird, 'vc', WEB, true, 15_000);
+      const back = Date.now() - t1;
+      const after = await birdStats(rig.bird, 'vc');
+      expect(after.since).toBe(before.since);
+      expect((await httpGet(rig.adminPort, '/healthz')).status).toBe(200);
+      figures.push(`trial ${trial}: route back at BIRD ${back} ms after the hang ended`);
+    }
+    for (const f of figures) report(`built-in (interval 1 s, timeout 500 ms, bound ${WITHDRAW_BOUND_MS} ms)`, f);
+  }, 60_000 + TRIALS * 40_000);
+});
+
+describe.skipIf(!hasBird() || !hasBuild() || !debian)('health loop hung inside a running vipcast, GoBGP 3.10 + simulated kubelet -> BIRD', () => {
+  let rig: GobgpRig;
+  let dir: string;
+  let hangFile: string;
+
+  beforeAll(async () => {
+    dir = await tempDir('hang-gobgp');
+    hangFile = join(dir, 'hang');
+    rig = await GobgpRig.start({
+      tag: 'hang-gobgp',
+      binary: debian!,
+      vip: WEB_GOBGP,
+      routerId: '10.255.6.8',
+      holdSec: 3,
+      env: { VIPCAST_FAILPOINTS: `health-loop-hang@file:${hangFile}` },
+    });
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rig?.stop();
+  });
+
+  it(`the route leaves BIRD; restarted gobgpd stays without it while hung; back after (${TRIALS} trial(s))`, async () => {
+    const figures: string[] = [];
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      await waitRoute(rig.bird, 'vc', WEB_GOBGP, true, 40_000);
+      expect((await httpGet(rig.adminPort, '/healthz')).status).toBe(200);
+      // The gobgp container's livenessProbe on vipcast's /healthz, as in gobgp-session-faults.
+      const sim = new KubeletSim({
+        adminPort: rig.adminPort,
+        periodMs: 1_000,
+        timeoutMs: 1_000,
+        failureThreshold: 3,
+        restart: () => rig.gobgpd.kill('SIGTERM').then(() => rig.gobgpd.launch()),
+      });
+      sim.start();
+      const t0 = Date.now();
+      await writeFile(hangFile, '');
+      try {
+        const h = await until503(rig.adminPort, t0, WITHDRAW_BOUND_MS + MARGIN_MS + 5_000);
+        expect(h.body).toContain('health loop stalled');
+        await waitRoute(rig.bird, 'vc', WEB_GOBGP, false, WITHDRAW_BOUND_MS + MARGIN_MS + 10_000);
+        const gone = Date.now() - t0;
+        await waitFor(() => sim.restarts > 0, { timeoutMs: 15_000, what: 'the simulated kubelet restarted gobgpd' });
+        const restartMs = Date.now() - t0;
+        // The restarted gobgpd is configured again by the live vipcast (peers), but the
+        // watchdog keeps every VIP withdrawn: nothing in its RIB, nothing at BIRD.
+        await sleep(2_000);
+        expect(await rig.inGobgp(WEB_GOBGP)).toBe(false);
+        await waitRoute(rig.bird, 'vc', WEB_GOBGP, false, 1_000);
+        figures.push(`trial ${trial}: /healthz 503 after ${h.ms} ms, route gone at BIRD after ${gone} ms, first gobgpd restart seen after ${restartMs} ms`);
+        expect(gone).toBeLessThan(WITHDRAW_BOUND_MS + MARGIN_MS);
+      } finally {
+        await rm(hangFile, { force: true });
+        await sim.stop();
+      }
+      const t1 = Date.now();
+      await waitRoute(rig.bird, 'vc', WEB_GOBGP, true, 40_000);
+      figures.push(`trial ${trial}: route back at BIRD ${Date.now() - t1} ms after the hang ended (${sim.restarts} gobgpd restart(s) during it)`);
+      expect(sim.restarts).toBeGreaterThanOrEqual(1);
+    }
+    for (const f of figures) report('GoBGP 3.10 + simulated kubelet (period 1 s, threshold 3, timeout 1 s)', f);
+  }, 60_000 + TRIALS * 80_000);
+});
