@@ -11,8 +11,8 @@
 # The config is rendered to vipcast.yaml in the store (nix/render.nix) and checked at build
 # time with `vipcast check`. Fail-safe: gobgpd is bound to vipcast (BindsTo= + PartOf=), so a
 # stopped, failed or restarted vipcast takes gobgpd and every route it held down with it; and
-# a watchdog restarts vipcast (and with it gobgpd) when its /healthz stops answering (a hung
-# health loop).
+# a watchdog kills and restarts vipcast (and with it gobgpd) when its /healthz stops answering
+# (a hung health loop).
 { config, lib, pkgs, ... }:
 
 let
@@ -32,11 +32,21 @@ let
   caps = optional (speakerListens && listenPort < 1024) "CAP_NET_BIND_SERVICE"
     ++ optional bindsInterface "CAP_NET_ADMIN";
 
+  # TimeoutStopSec must outlast the ordered shutdown: shutdown.grace_period (vipcast's default
+  # 5s; an unparsable value counts as the 10m maximum, and `vipcast check` rejects it anyway)
+  # plus the withdraw and its confirmation.
+  graceText = let s = cfg.settings.shutdown or null; in if s == null then "5s" else s.grace_period or "5s";
+  graceSeconds = let d = import ./duration.nix graceText; in if d == null then 600 else d;
+  withdrawSeconds = 60;
+  stopSecondsMatch = builtins.match "([0-9]+)s?" cfg.stopTimeout;
+
   credDir = "/run/credentials/vipcast.service";
   adminListen = (cfg.settings.admin or { }).listen or "127.0.0.1:9179";
+  # A wildcard (or no) host is probed on 127.0.0.1. POSIX ERE (Nix's builtins.match) has no
+  # `\]` escape: the brackets are bracket expressions.
   healthzUrl = "http://${
-    let m = builtins.match "(0\\.0\\.0\\.0|\\[::\\]|::)?:?([0-9]+)" adminListen;
-    in if m != null && builtins.elemAt m 0 != null then "127.0.0.1:${builtins.elemAt m 1}" else adminListen
+    let m = builtins.match "(0\\.0\\.0\\.0|[[]::[]]|::)?:?([0-9]+)" adminListen;
+    in if m != null then "127.0.0.1:${builtins.elemAt m 1}" else adminListen
   }/healthz";
 
   configText = render cfg.settings;
@@ -102,10 +112,13 @@ in
 
     stopTimeout = mkOption {
       type = types.str;
-      default = "60s";
+      default = "${toString (graceSeconds + withdrawSeconds)}s";
+      defaultText = lib.literalExpression ''"<settings.shutdown.grace_period in seconds, 5 by default, + 60>s"'';
       description = ''
-        TimeoutStopSec: how long the ordered shutdown may take. Keep it longer than
-        shutdown.grace_period plus the withdraw and its confirmation.
+        TimeoutStopSec: how long the ordered shutdown may take before systemd kills vipcast.
+        It must be longer than shutdown.grace_period plus the withdraw and its confirmation;
+        the default is the grace period plus 60 s. A value in plain seconds ("90" or "90s")
+        is checked against the grace period.
       '';
     };
 
@@ -120,9 +133,11 @@ in
         type = types.bool;
         default = true;
         description = ''
-          Restart vipcast when its /healthz (admin API) has not answered 200 for
+          Kill and restart vipcast when its /healthz (admin API) has not answered 200 for
           `watchdog.failures` probes in a row: a hung health loop must not leave routes up.
-          With gobgp.enable the restart takes gobgpd down and up with it (PartOf=).
+          SIGKILL, not the ordered shutdown: a process that stopped answering gets no drain
+          (waiting TimeoutStopSec for it would keep its routes up that long); its BGP
+          sessions drop with it, and with gobgp.enable gobgpd is restarted with it (PartOf=).
         '';
       };
       interval = mkOption { type = types.ints.positive; default = 10; description = "Seconds between probes."; };
@@ -144,6 +159,10 @@ in
       {
         assertion = (cfg.settings.bgp or null) != null && (cfg.settings.vips or null) != null;
         message = "services.vipcast.settings needs at least bgp and vips (see the configuration reference)";
+      }
+      {
+        assertion = stopSecondsMatch == null || lib.toInt (builtins.head stopSecondsMatch) > graceSeconds + 10;
+        message = "services.vipcast.stopTimeout (${cfg.stopTimeout}) must be longer than settings.shutdown.grace_period (${toString graceSeconds}s) plus the withdraw (at least 10 s)";
       }
       {
         assertion = cfg.gobgp.enable -> gobgpMode;
@@ -224,8 +243,12 @@ in
         while true; do
           if curl -fsS -m 3 -o /dev/null ${lib.escapeShellArg healthzUrl}; then failed=0; else failed=$((failed + 1)); fi
           if [ "$failed" -ge ${toString cfg.watchdog.failures} ]; then
-            echo "vipcast /healthz failed $failed times in a row: restarting vipcast (and gobgpd with it)"
+            echo "vipcast /healthz failed $failed times in a row: killing and restarting vipcast (and gobgpd with it)"
+            # The restart job first (its stop takes gobgpd with it, PartOf=), then SIGKILL so the
+            # stop does not wait TimeoutStopSec for a process that stopped answering. In this
+            # order because this unit is bound to vipcast and may be stopped with it.
             systemctl restart --no-block vipcast.service
+            systemctl kill --signal=SIGKILL vipcast.service
             exit 0
           fi
           sleep ${toString cfg.watchdog.interval}

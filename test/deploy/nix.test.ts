@@ -4,7 +4,7 @@
  * settings into a vipcast.yaml that vipcast's own config loader accepts; the lock fixer
  * (nix/npm-lock.nix, builtins only) gives every package of the real package-lock.json the URL
  * importNpmLock fetches; and nix/package.nix, evaluated with stand-ins for the nixpkgs functions
- * it calls (nix/package-eval.nix here), is given importNpmLock's dependencies and hook, no
+ * it calls (test/deploy/nix/package-eval.nix), is given importNpmLock's dependencies and hook, no
  * npmDepsHash, and no lifecycle scripts. The module's evaluation against nixpkgs, the package
  * build and the VM test (nix/tests/) are not run here.
  */
@@ -14,31 +14,14 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/config/load.js';
+import { nixDir, nixEval, nixUnavailable as reason, repo, standIns } from './lib/nix.js';
 
-const repo = join(import.meta.dirname, '..', '..');
-const nixDir = join(repo, 'nix');
-
-function nixAvailable(): string | undefined {
-  try {
-    execFileSync('nix-instantiate', ['--version'], { stdio: 'pipe' });
-    return undefined;
-  } catch {
-    return 'nix-instantiate is not installed (Debian nix-bin; test/setup/install-deps.sh installs it)';
-  }
-}
-const reason = nixAvailable();
 if (reason !== undefined) console.warn(`nix.test.ts: skipped: ${reason}`);
 
 function nixFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? nixFiles(join(dir, e.name)) : e.name.endsWith('.nix') ? [join(dir, e.name)] : [],
   );
-}
-
-/** Evaluates a Nix expression strictly; returns its value as JSON. */
-function nixEval(expr: string): unknown {
-  const out = execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '-E', expr], { encoding: 'utf8', stdio: 'pipe', timeout: 60_000 });
-  return JSON.parse(out) as unknown;
 }
 
 /** Evaluates render.nix on a Nix expression for settings; returns the rendered text. */
@@ -88,7 +71,7 @@ describe.skipIf(reason !== undefined)(`nix/${reason ? ` (skipped: ${reason})` : 
     const files = nixFiles(nixDir);
     // The files this suite is about must exist (a glob over an empty folder proves nothing).
     expect(files.map((f) => relative(nixDir, f)).sort()).toEqual(
-      expect.arrayContaining(['flake.nix', 'module.nix', 'package.nix', 'npm-lock.nix', 'render.nix', 'tests/vipcast-bird.nix']),
+      expect.arrayContaining(['flake.nix', 'module.nix', 'package.nix', 'duration.nix', 'npm-lock.nix', 'render.nix', 'tests/vipcast-bird.nix']),
     );
     for (const f of files) {
       expect(() => execFileSync('nix-instantiate', ['--parse', f], { stdio: 'pipe', timeout: 30_000 }), relative(repo, f)).not.toThrow();
@@ -172,7 +155,7 @@ describe.skipIf(reason !== undefined)(`nix/${reason ? ` (skipped: ${reason})` : 
   });
 
   it('package.nix: dependencies from importNpmLock (lock hashes, no npmDepsHash), its config hook, no lifecycle scripts, the source filtered', () => {
-    const evalExpr = join(import.meta.dirname, 'nix', 'package-eval.nix');
+    const evalExpr = join(standIns, 'package-eval.nix');
     const d = nixEval(`let d = import ${evalExpr} { repo = ${repo}; }; l = d.npmDeps.importNpmLockArgs; in {
       attrs = builtins.attrNames d;
       inherit (d) pname version nodejs npmConfigHook npmRebuildFlags npmBuildScript;
