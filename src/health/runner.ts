@@ -33,7 +33,7 @@ import type { VipConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { CheckerFactory } from './checks/index.js';
 import { down, errorMessage, type Checker, type Outcome, type RunningCheck } from './checks/types.js';
-import type { Clock, TimerHandle } from './clock.js';
+import { clockTimers, timerSource, type Clock, type Rearmable, type TimerSource } from './clock.js';
 import { combine, initialState, isPending, step, type HysteresisState } from './hysteresis.js';
 import type { CheckResult, CheckSpec, Detector, VipHealth } from './types.js';
 
@@ -50,8 +50,8 @@ type TimerKind = 'round' | 'passive' | 'deadline';
 
 export interface RunnerDeps {
   clock: Clock;
-  /** Timers for periodic rounds: the clock itself, or CoarseTimers over it (see coarse-timers.ts). */
-  roundTimers?: Clock;
+  /** Timers for periodic rounds and deadlines: the clock itself, or CoarseTimers over it (see coarse-timers.ts). */
+  roundTimers?: Clock | (Clock & TimerSource);
   logger: Logger;
   random: () => number;
   createChecker: CheckerFactory;
@@ -100,9 +100,12 @@ export class VipRunner {
   #lastDetector: Detector = 'initial';
   /** The detector that started the current streak (or 'initial' before the first settle). */
   #chain: Detector = 'initial';
-  #timer: TimerHandle | undefined;
-  /** Which timers #timer belongs to (periodic rounds may use coarse ones). */
-  #timerClock: Clock;
+  /** The armed one of the two timers below, if any. */
+  #timer: Rearmable | undefined;
+  /** Rounds and deadlines: on the round grid. Made once, re-armed per round (no garbage per check). */
+  readonly #roundTimer: Rearmable;
+  /** Passive re-checks: the exact clock. */
+  readonly #passiveTimer: Rearmable;
   #timerKind: TimerKind = 'round';
   #dueAt = 0;
   #round: Round | undefined;
@@ -115,7 +118,9 @@ export class VipRunner {
     this.#vip = vip;
     this.#deps = deps;
     this.#since = deps.clock.now();
-    this.#timerClock = deps.clock;
+    const fire = (): void => this.#fire();
+    this.#roundTimer = timerSource(deps.roundTimers ?? deps.clock).timer(fire);
+    this.#passiveTimer = clockTimers(deps.clock).timer(fire);
     this.#slots = vip.checks.map((spec) => ({ spec, checker: deps.createChecker(spec, this.#timeoutOf(spec)), lastPassiveAt: Number.NEGATIVE_INFINITY }));
     this.#every = this.#slots.map((_, i) => i);
   }
@@ -209,12 +214,12 @@ export class VipRunner {
     const delay = Math.max(0, delayMs);
     this.#timerKind = kind;
     this.#dueAt = this.#deps.clock.now() + delay;
-    this.#timerClock = kind === 'passive' ? this.#deps.clock : (this.#deps.roundTimers ?? this.#deps.clock);
-    this.#timer = this.#timerClock.setTimeout(() => this.#fire(), delay);
+    this.#timer = kind === 'passive' ? this.#passiveTimer : this.#roundTimer;
+    this.#timer.arm(delay);
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) this.#timerClock.clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
