@@ -1,0 +1,143 @@
+/**
+ * Hold-timer expiry by cutting the link (issue 6: "the router drops the session: stop its
+ * traffic, e.g. kill -STOP, or cut the link in a network namespace"). router-faults.test.ts
+ * stops the router with SIGSTOP; here both processes keep running and the network between them
+ * fails: vipcast (built-in speaker) in namespace A, BIRD in namespace B, the direct veth link
+ * A-B of test/speaker/ttl/topology.ts, the lab of test/speaker/ttl/netns-daemons.ts.
+ *
+ * - silent loss: nft in A drops everything to and from BIRD's address (the link stays up, no
+ *   RST, no ICMP, no carrier change): only the hold timers (3 s on both sides) can notice. BIRD
+ *   must remove the route on its own hold timer ("Hold timer expired"; our graceful-restart
+ *   capability lists no family, so BIRD keeps nothing as stale), and take it back once the
+ *   traffic flows again;
+ * - link down: `ip link set ab0 down` in A (the veth peer in B loses carrier). BIRD's session is
+ *   a directly connected eBGP one, so BIRD tracks the interface and drops it at once ("Link
+ *   down"), well before any hold timer: measured 42-71 ms. Back after `up`.
+ *
+ * Assertions read BIRD (`birdc show route`, `show protocols all`). Needs root (ip netns, nft).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { hasBird } from '../harness/bird.js';
+import { hasBuild } from '../harness/vipcast.js';
+import { waitFor } from '../harness/wait.js';
+import { netnsLab } from '../speaker/ttl/netns-daemons.js';
+import { canNetns, Topology } from '../speaker/ttl/topology.js';
+import { LONG } from './lib/fixture.js';
+
+const run = promisify(execFile);
+const VIP = '192.0.2.30/32';
+const HOLD_SEC = 3;
+const TRIALS = LONG ? 5 : 2;
+/** Margin for a loaded 2-core CI box. */
+const MARGIN_MS = 2_000;
+const OURS = '10.201.3.1';
+const BIRD_ADDR = '10.201.3.2';
+
+const BIRD_CONFIG = `
+protocol bgp cut {
+  local ${BIRD_ADDR} as 65000;
+  neighbor ${OURS} as 65001;
+  passive on;
+  hold time ${HOLD_SEC};
+  connect retry time 1;
+  error wait time 1, 2;
+  ipv4 { import all; export none; };
+}
+`;
+
+const VIPCAST_CONFIG = `
+bgp:
+  local_as: 65001
+  router_id: ${OURS}
+  hold_time: ${HOLD_SEC}s
+  neighbors:
+    - { address: ${BIRD_ADDR}, local_address: ${OURS}, remote_as: 65000, families: [ipv4] }
+health: { interval: 1s, fast_interval: 200ms, timeout: 500ms, rise: 1, fall: 1 }
+vips:
+  - { name: web, prefix: "${VIP}", checks: [{ type: exec, command: ["/usr/bin/true"] }] }
+log: { level: info }
+shutdown: { graceful_community: false, grace_period: 0s }
+`;
+
+const report = (what: string, v: number | string): void => console.info(`[faults] netns link: ${what}: ${v}`);
+
+describe.skipIf(!canNetns || !hasBird() || !hasBuild())('link cut between vipcast (netns A) and BIRD (netns B): hold-timer expiry (needs root and npm run build)', () => {
+  const topo = new Topology('cut');
+  const lab = netnsLab(topo, { vipcastConfig: VIPCAST_CONFIG, birdAddress: BIRD_ADDR, birdConfig: BIRD_CONFIG });
+  const nsA = (...args: string[]): Promise<unknown> => run('ip', ['netns', 'exec', topo.a, ...args], { timeout: 5_000 });
+  const present = async (): Promise<boolean> => (await lab.bird().routes('master4', 'cut')).some((r) => r.prefix === VIP);
+  const waitVip = async (want: boolean, timeoutMs: number): Promise<number> => {
+    const t0 = Date.now();
+    try {
+      await waitFor(async () => (await present()) === want, { timeoutMs, intervalMs: 50, what: `${VIP} ${want ? 'present' : 'absent'} at BIRD` });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${await lab.context()}`, { cause: err });
+    }
+    return Date.now() - t0;
+  };
+  const protocolAll = (): Promise<string> => lab.bird().birdc('show protocols all cut');
+
+  /** Silent loss: drop every packet to and from BIRD's address inside A. */
+  const drop = async (): Promise<void> => {
+    await nsA('nft', 'add', 'table', 'inet', 'vipcast_cut');
+    await nsA('nft', 'add', 'chain', 'inet', 'vipcast_cut', 'in', '{ type filter hook input priority 0; policy accept; }');
+    await nsA('nft', 'add', 'chain', 'inet', 'vipcast_cut', 'out', '{ type filter hook output priority 0; policy accept; }');
+    await nsA('nft', 'add', 'rule', 'inet', 'vipcast_cut', 'in', 'ip', 'saddr', BIRD_ADDR, 'drop');
+    await nsA('nft', 'add', 'rule', 'inet', 'vipcast_cut', 'out', 'ip', 'daddr', BIRD_ADDR, 'drop');
+  };
+  const undrop = (): Promise<unknown> => nsA('nft', 'delete', 'table', 'inet', 'vipcast_cut');
+
+  it(`silent packet loss (nft drop in A): BIRD's hold timer removes the route; back after the drop is lifted (${TRIALS} trials)`, async () => {
+    await lab.bird().waitEstablished('cut', lab.context);
+    await waitVip(true, 20_000);
+    const figures: string[] = [];
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      await waitVip(true, 30_000);
+      const t0 = Date.now();
+      await drop();
+      try {
+        await waitVip(false, HOLD_SEC * 1_000 + MARGIN_MS + 5_000);
+        const gone = Date.now() - t0;
+        const info = await protocolAll();
+        // BIRD's own reason: its hold timer, not a NOTIFICATION or a closed connection.
+        expect(info).toMatch(/Hold timer expired/);
+        // Hold time after the last KEEPALIVE that got through (we send one every hold/3 = 1 s,
+        // later under load): well after the cut, never at once.
+        expect(gone).toBeGreaterThan(1_000);
+        expect(gone).toBeLessThan(HOLD_SEC * 1_000 + MARGIN_MS);
+        figures.push(`trial ${trial}: gone ${gone} ms after the drop`);
+        expect(lab.vipcast().exited).toBe(false);
+      } finally {
+        await undrop();
+      }
+      const back = await waitVip(true, 30_000);
+      figures.push(`trial ${trial}: back ${back} ms after the drop was lifted`);
+      await lab.bird().waitEstablished('cut', lab.context, 5_000);
+    }
+    for (const f of figures) report(`nft drop, hold ${HOLD_SEC} s`, f);
+  }, 60_000 + TRIALS * 40_000);
+
+  it(`link down (ip link set ab0 down in A): the route leaves BIRD; back after up (${TRIALS} trials)`, async () => {
+    const figures: string[] = [];
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      await waitVip(true, 30_000);
+      const t0 = Date.now();
+      await nsA('ip', 'link', 'set', 'ab0', 'down');
+      let reason = '';
+      try {
+        await waitVip(false, HOLD_SEC * 1_000 + MARGIN_MS + 5_000);
+        const gone = Date.now() - t0;
+        reason = /Last error:\s+(.*)/.exec(await protocolAll())?.[1]?.trim() ?? '(none shown)';
+        expect(gone).toBeLessThan(HOLD_SEC * 1_000 + MARGIN_MS);
+        figures.push(`trial ${trial}: gone ${gone} ms after link down (BIRD's last error: ${reason})`);
+      } finally {
+        await nsA('ip', 'link', 'set', 'ab0', 'up');
+      }
+      const back = await waitVip(true, 30_000);
+      figures.push(`trial ${trial}: back ${back} ms after link up`);
+    }
+    for (const f of figures) report(`link down, hold ${HOLD_SEC} s`, f);
+  }, 60_000 + TRIALS * 40_000);
+});
