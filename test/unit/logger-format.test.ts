@@ -20,7 +20,7 @@ function logOnce(format: 'json' | 'pretty'): Promise<{ stdout: string; stderr: s
   `;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err) reject(err);
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
       else resolve({ stdout, stderr });
     });
   });
