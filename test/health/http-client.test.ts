@@ -8,27 +8,51 @@ import { HttpOrigin, type PreparedRequest } from '../../src/health/checks/http-c
 import { ResponseParser, type ParsedResponse } from '../../src/health/checks/http-parse.js';
 import { loopbackAddress } from '../harness/net.js';
 
-function parseAll(raw: string, opts: { head?: boolean; limit?: number; split?: boolean } = {}): ParsedResponse | undefined {
+/** What a previous, longer read left in a shared buffer: framing that must never be read. */
+const STALE = Buffer.from('HTTP/1.1 500 Stale\r\nContent-Length: 3\r\n\r\nbad\r\n0\r\n\r\n'.repeat(8), 'latin1');
+
+function parseAll(raw: string, opts: { head?: boolean; limit?: number; split?: boolean; shared?: boolean } = {}): ParsedResponse | undefined {
   const p = new ResponseParser(opts.head ?? false, opts.limit ?? 1024);
   const bytes = Buffer.from(raw, 'latin1');
-  if (!opts.split) return p.push(bytes);
+  if (!opts.split && !opts.shared) return p.push(bytes);
   let res: ParsedResponse | undefined;
-  for (let i = 0; i < bytes.length && !res; i++) res = p.push(bytes.subarray(i, i + 1));
+  // Shared: 5-byte reads into one buffer whose bytes past each read are stale, as http-client's
+  // onread buffer is; push() is told the read's length.
+  const step = opts.shared ? 5 : 1;
+  const shared = Buffer.alloc(STALE.length + step);
+  for (let i = 0; i < bytes.length && !res; i += step) {
+    const piece = bytes.subarray(i, i + step);
+    if (!opts.shared) {
+      res = p.push(piece);
+      continue;
+    }
+    STALE.copy(shared, 0);
+    piece.copy(shared, 0);
+    res = p.push(shared, piece.length);
+  }
   return res;
 }
 
 describe('ResponseParser', () => {
-  for (const split of [false, true]) {
-    const how = split ? 'byte by byte' : 'in one piece';
+  const modes = [
+    ['in one piece', {}],
+    ['byte by byte', { split: true }],
+    ['in 5-byte reads into a shared buffer with stale bytes after each', { shared: true }],
+  ] as const;
+  for (const [how, mode] of modes) {
     it(`content-length body (${how})`, () => {
-      expect(parseAll('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', { split })).toEqual({ status: 200, body: 'hello', keepAlive: true });
+      expect(parseAll('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', mode)).toEqual({ status: 200, body: 'hello', keepAlive: true });
     });
     it(`chunked body with extensions and trailers (${how})`, () => {
       const raw = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n';
-      expect(parseAll(raw, { split })).toEqual({ status: 200, body: 'abcde', keepAlive: true });
+      expect(parseAll(raw, mode)).toEqual({ status: 200, body: 'abcde', keepAlive: true });
     });
     it(`skips 1xx, then the final response (${how})`, () => {
-      expect(parseAll('HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n', { split })).toEqual({ status: 204, body: '', keepAlive: true });
+      expect(parseAll('HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n', mode)).toEqual({ status: 204, body: '', keepAlive: true });
+    });
+    it(`headers split across reads, in any case, with spacing (${how})`, () => {
+      const raw = 'HTTP/1.1 200 OK\r\nServer: x\r\n  CONTENT-length :  3 \r\nconnection: Keep-Alive, Close\r\n\r\nabc';
+      expect(parseAll(raw, mode)).toEqual({ status: 200, body: 'abc', keepAlive: false });
     });
   }
 
@@ -94,6 +118,11 @@ describe('ResponseParser', () => {
     expect(() => parseAll('SSH-2.0-OpenSSH\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_STATUS' }));
     expect(() => parseAll('HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONTENT_LENGTH' }));
     expect(() => parseAll('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
+    expect(() => parseAll('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n123456789\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
+    expect(() => parseAll('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
+    expect(() => parseAll('HTTP/1.1 200 OK\r\nContent-Length: 1234567890123456\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONTENT_LENGTH' }));
+    expect(() => parseAll('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONTENT_LENGTH' }));
+    expect(() => parseAll('HTTP/2.0 200 OK\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_STATUS' }));
     expect(() => parseAll(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(20_000)}`)).toThrow(expect.objectContaining({ code: 'HPE_HEADER_OVERFLOW' }));
   });
 });

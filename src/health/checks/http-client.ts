@@ -158,7 +158,7 @@ export class HttpOrigin {
     // 'close' are emitted as usual.
     const socket = this.#opts.tls
       ? tls.connect({ host, port, rejectUnauthorized: this.#opts.rejectUnauthorized, ...(net.isIP(host) ? {} : { servername: host }) })
-      : net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.#onRead(conn, n, buf) } });
+      : net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: (n: number) => this.#onRead(conn, n) } });
     socket.setNoDelay(true);
     conn.socket = socket;
     this.#open++;
@@ -169,12 +169,13 @@ export class HttpOrigin {
     return conn;
   }
 
-  #onRead(conn: Conn, n: number, buf: Uint8Array): boolean {
-    this.#onData(conn, Buffer.from(buf.buffer, buf.byteOffset, n));
+  /** net hands back READ_BUFFER itself: its first `n` bytes are this read (no view made per read). */
+  #onRead(conn: Conn, n: number): boolean {
+    this.#onData(conn, READ_BUFFER, n);
     return true;
   }
 
-  #onData(conn: Conn, data: Buffer): void {
+  #onData(conn: Conn, data: Buffer, length = data.length): void {
     const ex = conn.exchange;
     if (!ex || !conn.parser) {
       // Bytes nobody asked for: the connection's framing is lost.
@@ -183,7 +184,7 @@ export class HttpOrigin {
     }
     let res: ParsedResponse | undefined;
     try {
-      res = conn.parser.push(data);
+      res = conn.parser.push(data, length);
     } catch (err) {
       conn.socket.destroy();
       this.#onClose(conn, err as Error);

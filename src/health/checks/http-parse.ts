@@ -33,6 +33,8 @@ type Body = 'none' | 'length' | 'chunked' | 'close';
 type ChunkState = 'size' | 'data' | 'data-crlf' | 'trailers';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+const COLON = 0x3a;
 
 export class ResponseParser {
   #head: boolean;
@@ -75,26 +77,33 @@ export class ResponseParser {
   }
 
   /**
-   * Feed bytes; returns the response once complete, else undefined. Throws HttpParseError.
-   * Keeps no reference to `data` after returning (what it needs later, it copies).
+   * Feed `data[0, length)`; returns the response once complete, else undefined. Throws
+   * HttpParseError. Keeps no reference to `data` after returning (what it needs later, it
+   * copies), so the caller may read every connection into one shared buffer. Works on the bytes
+   * in place: no string or Buffer view per response on the usual path (docs/perf-health.md).
    */
-  push(data: Buffer): ParsedResponse | undefined {
-    let buf = this.#pending ? Buffer.concat([this.#pending, data]) : data;
-    this.#pending = undefined;
+  push(data: Buffer, length = data.length): ParsedResponse | undefined {
+    let buf = data;
+    let to = length;
+    if (this.#pending) {
+      buf = Buffer.concat([this.#pending, data.subarray(0, length)]);
+      to = buf.length;
+      this.#pending = undefined;
+    }
+    let at = 0;
     while (this.#body === undefined) {
-      const end = buf.indexOf(CRLFCRLF);
+      const end = indexIn(buf, CRLFCRLF, at, to);
       if (end < 0) {
-        if (buf.length > HEAD_LIMIT) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
-        // A copy: the caller's buffer may be reused once we return (http-client reads into one).
-        this.#pending = Buffer.from(buf);
+        if (to - at > HEAD_LIMIT) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+        this.#pending = Buffer.from(buf.subarray(at, to));
         return undefined;
       }
-      const informational = this.#parseHead(buf.toString('latin1', 0, end));
-      buf = buf.subarray(end + 4);
+      const informational = this.#parseHead(buf, at, end);
+      at = end + 4;
       // After a 1xx the loop reads the next head; #body is still unset.
       if (informational) continue;
     }
-    return this.#consume(buf);
+    return this.#consume(buf, at, to);
   }
 
   /** The server closed the connection: complete a read-until-close body, else undefined. */
@@ -104,44 +113,44 @@ export class ResponseParser {
   }
 
   /**
-   * Returns true for a 1xx response (skip it, a final one follows). Hand-rolled rather than
-   * split and regular expressions: it runs for every check (docs/perf-health.md).
+   * The head in buf[from, end) (without its final CRLF CRLF). Returns true for a 1xx response
+   * (skip it, a final one follows). Byte by byte rather than split and regular expressions: it
+   * runs for every check.
    */
-  #parseHead(head: string): boolean {
-    let eol = head.indexOf('\r\n');
-    if (eol < 0) eol = head.length;
-    const status = statusOf(head, eol);
-    if (status < 0) throw new HttpParseError('HPE_INVALID_STATUS', `malformed status line ${JSON.stringify(head.slice(0, Math.min(eol, 80)))}`);
+  #parseHead(buf: Buffer, from: number, end: number): boolean {
+    let eol = indexIn(buf, CRLF, from, end);
+    if (eol < 0) eol = end;
+    const status = statusOf(buf, from, eol);
+    if (status < 0) throw new HttpParseError('HPE_INVALID_STATUS', `malformed status line ${JSON.stringify(buf.toString('latin1', from, Math.min(eol, from + 80)))}`);
     if (status >= 100 && status < 200 && status !== 101) return true;
     let length: number | undefined;
     let chunked = false;
     let close = false;
-    for (let at = eol + 2; at < head.length; ) {
-      let next = head.indexOf('\r\n', at);
-      if (next < 0) next = head.length;
-      const colon = head.indexOf(':', at);
+    for (let at = eol + 2; at < end; ) {
+      let next = indexIn(buf, CRLF, at, end);
+      if (next < 0) next = end;
+      const colon = buf.indexOf(COLON, at);
       if (colon <= at || colon >= next) throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'malformed header line');
-      const raw = head.slice(at, colon).trim();
-      // Only three names matter, of lengths 10, 14 and 17: skip the others without lowering.
-      if (raw.length === 10 || raw.length === 14 || raw.length === 17) {
-        const name = raw.toLowerCase();
-        if (name === 'content-length') {
-          const value = head.slice(colon + 1, next).trim();
-          if (!isLength(value) || (length !== undefined && length !== Number(value))) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
-          length = Number(value);
-        } else if (name === 'transfer-encoding') {
-          // Chunked when the last coding is chunked (RFC 9112 §6.3).
-          const value = head.slice(colon + 1, next);
-          chunked = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase() === 'chunked';
-        } else if (name === 'connection') {
-          close ||= hasToken(head.slice(colon + 1, next).toLowerCase(), 'close');
-        }
+      const name = trimStart(buf, at, colon);
+      const nameEnd = trimEnd(buf, name, colon);
+      // Only three names matter (content-length, transfer-encoding, connection): the others are
+      // skipped after a length comparison.
+      if (nameIs(buf, name, nameEnd, 'content-length')) {
+        const value = decimal(buf, trimStart(buf, colon + 1, next), trimEnd(buf, colon + 1, next));
+        if (value < 0 || (length !== undefined && length !== value)) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
+        length = value;
+      } else if (nameIs(buf, name, nameEnd, 'transfer-encoding')) {
+        // Chunked when the last coding is chunked (RFC 9112 §6.3).
+        const value = buf.toString('latin1', colon + 1, next);
+        chunked = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase() === 'chunked';
+      } else if (nameIs(buf, name, nameEnd, 'connection')) {
+        close ||= hasToken(buf, colon + 1, next, 'close');
       }
       at = next + 2;
     }
     this.#status = status;
     // As node:http decides reuse for a 1.1 response (what the previous agent-based checker did).
-    this.#keepAlive = head.charCodeAt(7) === 49 /* HTTP/1.1 */ && !close;
+    this.#keepAlive = buf[from + 7] === 49 /* HTTP/1.1 */ && !close;
     if (this.#head || status === 204 || status === 304) this.#body = 'none';
     else if (chunked) this.#body = 'chunked';
     else if (length !== undefined) {
@@ -154,34 +163,34 @@ export class ResponseParser {
     return false;
   }
 
-  #consume(buf: Buffer): ParsedResponse | undefined {
+  #consume(buf: Buffer, at: number, to: number): ParsedResponse | undefined {
     switch (this.#body) {
       case 'none':
-        this.#extra = buf.length > 0;
+        this.#extra = to > at;
         return this.#done(this.#keepAlive);
       case 'length': {
-        const take = Math.min(this.#remaining, buf.length);
-        this.#keep(buf, 0, take);
+        const take = Math.min(this.#remaining, to - at);
+        this.#keep(buf, at, at + take);
         this.#remaining -= take;
         if (this.#remaining > 0) return undefined;
-        this.#extra = buf.length > take;
+        this.#extra = to - at > take;
         return this.#done(this.#keepAlive);
       }
       case 'close':
-        this.#keep(buf, 0, buf.length);
+        this.#keep(buf, at, to);
         return undefined;
       case 'chunked':
-        return this.#chunked(buf);
+        return this.#chunked(buf, at, to);
       default:
         return undefined;
     }
   }
 
-  #chunked(buf: Buffer): ParsedResponse | undefined {
-    let at = 0;
-    while (at < buf.length) {
+  #chunked(buf: Buffer, from: number, to: number): ParsedResponse | undefined {
+    let at = from;
+    while (at < to) {
       if (this.#chunk === 'data') {
-        const take = Math.min(this.#remaining, buf.length - at);
+        const take = Math.min(this.#remaining, to - at);
         this.#keep(buf, at, at + take);
         at += take;
         this.#remaining -= take;
@@ -192,32 +201,32 @@ export class ResponseParser {
         continue;
       }
       if (this.#chunk === 'data-crlf') {
-        const take = Math.min(this.#remaining, buf.length - at);
+        const take = Math.min(this.#remaining, to - at);
         at += take;
         this.#remaining -= take;
         if (this.#remaining === 0) this.#chunk = 'size';
         continue;
       }
       // 'size' and 'trailers' are line-based: wait for a whole line.
-      const eol = buf.indexOf('\r\n', at, 'latin1');
+      const eol = indexIn(buf, CRLF, at, to);
       if (eol < 0) {
-        if (buf.length - at > HEAD_LIMIT) throw new HttpParseError('HPE_CHUNK_SIZE', 'chunk line too long');
-        this.#pending = Buffer.from(buf.subarray(at));
+        if (to - at > HEAD_LIMIT) throw new HttpParseError('HPE_CHUNK_SIZE', 'chunk line too long');
+        this.#pending = Buffer.from(buf.subarray(at, to));
         return undefined;
       }
-      const line = buf.toString('latin1', at, eol);
+      const line = at;
       at = eol + 2;
       if (this.#chunk === 'trailers') {
-        if (line === '') {
-          this.#extra = at < buf.length;
+        if (eol === line) {
+          this.#extra = at < to;
           return this.#done(this.#keepAlive);
         }
         continue;
       }
-      const size = /^([0-9a-fA-F]{1,8})\s*(?:;.*)?$/.exec(line);
-      if (!size) throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size');
-      this.#remaining = parseInt(size[1]!, 16);
-      this.#chunk = this.#remaining === 0 ? 'trailers' : 'data';
+      const size = chunkSize(buf, line, eol);
+      if (size < 0) throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size');
+      this.#remaining = size;
+      this.#chunk = size === 0 ? 'trailers' : 'data';
     }
     return undefined;
   }
@@ -236,37 +245,91 @@ export class ResponseParser {
   }
 }
 
-/** The status of `HTTP/1.x NNN[ reason]` in head[0, eol), or -1 if malformed. */
-function statusOf(head: string, eol: number): number {
-  if (eol < 12 || !head.startsWith('HTTP/1.')) return -1;
-  const minor = head.charCodeAt(7);
-  if ((minor !== 48 && minor !== 49) || head.charCodeAt(8) !== 32) return -1;
-  if (eol > 12 && head.charCodeAt(12) !== 32) return -1;
+/** First index of `needle` in buf[from, to), or -1 (Buffer.indexOf has no end bound). */
+function indexIn(buf: Buffer, needle: Buffer, from: number, to: number): number {
+  const i = buf.indexOf(needle, from);
+  return i < 0 || i + needle.length > to ? -1 : i;
+}
+
+/** The status of `HTTP/1.x NNN[ reason]` in buf[from, eol), or -1 if malformed. */
+function statusOf(buf: Buffer, from: number, eol: number): number {
+  if (eol - from < 12) return -1;
+  // "HTTP/1."
+  if (buf[from] !== 72 || buf[from + 1] !== 84 || buf[from + 2] !== 84 || buf[from + 3] !== 80 || buf[from + 4] !== 47 || buf[from + 5] !== 49 || buf[from + 6] !== 46) return -1;
+  const minor = buf[from + 7];
+  if ((minor !== 48 && minor !== 49) || buf[from + 8] !== 32) return -1;
+  if (eol - from > 12 && buf[from + 12] !== 32) return -1;
   let status = 0;
-  for (let i = 9; i < 12; i++) {
-    const d = head.charCodeAt(i) - 48;
+  for (let i = from + 9; i < from + 12; i++) {
+    const d = buf[i]! - 48;
     if (d < 0 || d > 9) return -1;
     status = status * 10 + d;
   }
   return status;
 }
 
-/** 1 to 15 decimal digits. */
-function isLength(value: string): boolean {
-  if (value.length === 0 || value.length > 15) return false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+/** buf[from, to) equals `lower` (lower-case ASCII) ignoring ASCII case. */
+function nameIs(buf: Buffer, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = buf[from + i]!;
+    // A-Z to a-z; other bytes compare as they are.
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
   }
   return true;
 }
 
-/** `token` is one of the comma-separated elements of `list` (whitespace around them ignored). */
-function hasToken(list: string, token: string): boolean {
-  for (let at = 0; at <= list.length; ) {
-    let comma = list.indexOf(',', at);
-    if (comma < 0) comma = list.length;
-    if (list.slice(at, comma).trim() === token) return true;
+function isOws(c: number | undefined): boolean {
+  return c === 32 || c === 9;
+}
+
+function trimStart(buf: Buffer, from: number, to: number): number {
+  while (from < to && isOws(buf[from])) from++;
+  return from;
+}
+
+function trimEnd(buf: Buffer, from: number, to: number): number {
+  while (to > from && isOws(buf[to - 1])) to--;
+  return to;
+}
+
+/** 1 to 15 decimal digits in buf[from, to), or -1. */
+function decimal(buf: Buffer, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * A chunk-size line (RFC 9112 §7.1): 1 to 8 hex digits, optional whitespace, then nothing or a
+ * `;` and extensions (ignored). Returns the size, or -1 if malformed.
+ */
+function chunkSize(buf: Buffer, from: number, to: number): number {
+  let size = 0;
+  let at = from;
+  for (; at < to && at - from < 9; at++) {
+    const c = buf[at]!;
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) break;
+    size = size * 16 + d;
+  }
+  const digits = at - from;
+  if (digits < 1 || digits > 8) return -1;
+  at = trimStart(buf, at, to);
+  return at === to || buf[at] === 0x3b /* ; */ ? size : -1;
+}
+
+/** `token` (lower case) is one of the comma-separated elements of buf[from, to), whitespace around them and case ignored. */
+function hasToken(buf: Buffer, from: number, to: number, token: string): boolean {
+  for (let at = from; at <= to; ) {
+    let comma = buf.indexOf(0x2c /* , */, at);
+    if (comma < 0 || comma > to) comma = to;
+    if (nameIs(buf, trimStart(buf, at, comma), trimEnd(buf, at, comma), token)) return true;
     at = comma + 1;
   }
   return false;
