@@ -8,24 +8,28 @@
  * as soon as the daemon answers; readiness() is false with the reason, logged once per reason.
  *
  * Paths: vipcast's own paths carry a marker identifier (paths.ts). apply() diffs the desired set
- * against what was last acknowledged; drift repair (start, every recovery, every resync interval)
- * diffs it against ListPath, so a restarted daemon (which forgets API paths, gobgp #2272) or a
- * restarted vipcast (which forgot what it added) converges to the desired set.
+ * against what the daemon is known to hold (the last acknowledged set, or before the first apply
+ * the snapshot ListPath gave at connect), a chunk at a time, streaming each chunk's changes while
+ * the next is encoded (encode.ts, stream.ts); drift repair (every recovery, every resync
+ * interval, resync()) diffs it against ListPath, so a restarted daemon (which forgets API paths,
+ * gobgp #2272) or a restarted vipcast (which forgot what it added) converges to the desired set.
  */
 import { readFileSync } from 'node:fs';
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { BackendOptions, BgpBackend, DesiredSet, NeighborSpec, PeerListener, PeerStatus, Readiness, RouteAttributes } from '../backend/types.js';
+import type { BackendOptions, BgpBackend, DesiredSet, NeighborSpec, PeerListener, PeerStatus, Readiness } from '../backend/types.js';
 import type { GobgpConfig } from '../config/types.js';
 import { DEFAULT_TIMEOUTS, type ClientTimeouts, type GobgpClient, type WatchHandle } from './api/client.js';
 import { connect } from './api/detect.js';
 import type { ApiVersion } from './api/generation.js';
 import { PEER_EVENT_INIT, PEER_EVENT_STATE, type ApiWatchEventResponse } from './api/types.js';
 import { GobgpError, isUnavailable, isUnimplemented } from './errors.js';
-import { desiredPath, type OwnPath, type PathContext, type SharedAttributes } from './paths.js';
+import { PathEncoder, type EncodePass } from './encode.js';
+import { samePath, type OwnPath } from './paths.js';
 import { PeerTracker } from './peers.js';
 import { SerialQueue } from './queue.js';
 import { diffPaths, isEmptyDiff } from './reconcile.js';
+import { PathSink, STREAM_BATCH } from './stream.js';
 import { ensureGlobal, isStarted, listOwnPaths, pushDiff, syncNeighbors } from './sync.js';
 
 export interface GobgpBackendOptions extends BackendOptions, GobgpConfig {
@@ -48,35 +52,39 @@ interface Link {
 /** Deadline of the periodic liveness probe (GetBgp); a healthy gobgpd answers in milliseconds. */
 const PROBE_DEADLINE_MS = 3_000;
 
-/** A route's encoding with the attributes' JSON it was encoded from, by the route's prefix text. */
-type EncodeCache = Map<string, { attrJson: string; path: OwnPath }>;
+/**
+ * Routes in apply()'s first chunk: small, so the daemon has paths to send on after a few
+ * milliseconds of encoding; the following chunks are a full stream message each.
+ */
+const FIRST_CHUNK = 200;
 
 export class GobgpBackend implements BgpBackend {
   readonly kind = 'gobgp' as const;
   private readonly log: Logger;
   private readonly queue = new SerialQueue();
   private readonly tracker: PeerTracker;
-  private readonly ctx: PathContext;
+  private readonly encoder: PathEncoder;
   private creds?: ChannelCredentials;
   private client?: GobgpClient;
   private link: Link = { up: false, reason: 'not started', since: Date.now() };
   /** The error code last logged as the reason the daemon is not usable; undefined while up. */
   private loggedReason?: string;
   private neighbors: NeighborSpec[];
-  /** The last applied set, encoded, by canonical prefix. */
-  private desired = new Map<string, OwnPath>();
+  /** The last applied set, encoded as it is used (encode.ts); undefined before the first apply. */
+  private desired?: EncodePass;
   /**
    * Paths are left alone until the first apply(): before it vipcast has not said what it wants,
    * and a restarted vipcast must not withdraw healthy VIPs before its manager has spoken. The
    * first apply() then repairs from ListPath (removing what a crashed predecessor left).
    */
   private desiredKnown = false;
-  /** Encoded paths of the last apply by the route's prefix text (see encode()). */
-  private encodeCache: EncodeCache = new Map();
   private lastRepairAt = 0;
   /** What the last repair changed (for the connect/recover log line). */
   private lastRepair = { add: 0, withdraw: 0 };
-  /** What the daemon acknowledged; undefined: unknown, repair from ListPath next. */
+  /**
+   * Our paths in the daemon as far as we know: what it acknowledged, or before the first apply
+   * what ListPath showed at connect. Undefined: unknown, the next apply repairs from ListPath.
+   */
   private advertised?: Map<string, OwnPath>;
   private gen = 0;
   private appliedGen = 0;
@@ -92,7 +100,7 @@ export class GobgpBackend implements BgpBackend {
     this.log = opts.logger.child({ component: 'gobgp', gobgpd: opts.address });
     this.neighbors = opts.neighbors;
     this.tracker = new PeerTracker(opts.neighbors);
-    this.ctx = { localAs: opts.localAs, nextHop: opts.nextHop };
+    this.encoder = new PathEncoder({ localAs: opts.localAs, nextHop: opts.nextHop });
   }
 
   /** The API generation in use ('v3' | 'v4'), once connected. */
@@ -118,7 +126,8 @@ export class GobgpBackend implements BgpBackend {
   }
 
   async apply(desired: DesiredSet): Promise<void> {
-    this.desired = this.encode(desired);
+    // Kept even when the daemon is down: the recovery restores exactly this set.
+    this.desired = this.encoder.begin(desired);
     this.desiredKnown = true;
     const gen = ++this.gen;
     return this.queue.run(async () => {
@@ -127,37 +136,45 @@ export class GobgpBackend implements BgpBackend {
       const target = this.gen;
       this.assertUp();
       await this.guard(async () => {
-        const want = this.desired;
-        if (this.advertised) await this.pushAndRecord(diffPaths(want, this.advertised.values()), want);
+        const want = this.requireDesired();
+        if (this.advertised) await this.streamApply(want, this.advertised);
         else await this.repairPaths();
       });
       this.appliedGen = target;
     });
   }
 
+  private requireDesired(): EncodePass {
+    if (!this.desired) throw new Error('no desired set yet');
+    return this.desired;
+  }
+
   /**
-   * Encodes the desired set, reusing the previous apply's encoding of every unchanged route
-   * (most of them, usually: encoding 10,000 routes from scratch costs far more than comparing).
-   * The cache is keyed by the route's prefix text and checked against the attributes' JSON; the
-   * JSON is computed once per attributes object in this call (the manager hands out one object
-   * per VIP state, many routes may share one).
+   * The diff against a known daemon state, computed and sent a chunk at a time: each chunk's
+   * changes go out (stream.ts) before the next chunk is encoded, withdrawals before any add.
+   * Records `want` as acknowledged once the daemon has answered for all of it.
    */
-  private encode(desired: DesiredSet): Map<string, OwnPath> {
-    const encoded = new Map<string, OwnPath>();
-    const cache: EncodeCache = new Map();
-    const shared: SharedAttributes = new Map();
-    const json = new Map<RouteAttributes, string>();
-    for (const route of desired.values()) {
-      let attrJson = json.get(route.attributes);
-      if (attrJson === undefined) json.set(route.attributes, (attrJson = JSON.stringify(route.attributes)));
-      const prev = this.encodeCache.get(route.prefix);
-      const hit = prev !== undefined && prev.attrJson === attrJson && prev.path.family === route.family;
-      const entry = hit ? prev : { attrJson, path: desiredPath(route, this.ctx, shared, attrJson) };
-      cache.set(route.prefix, entry);
-      encoded.set(entry.path.prefix, entry.path);
+  private async streamApply(want: EncodePass, advertised: Map<string, OwnPath>): Promise<void> {
+    const sink = new PathSink(this.requireClient());
+    try {
+      if (advertised.size > 0) {
+        const keep = want.keys();
+        await sink.withdraw([...advertised.values()].filter((p) => !keep.has(p.prefix)));
+      }
+      for (let i = 0, step = FIRST_CHUNK; i < want.size; i += step, step = STREAM_BATCH) {
+        const changed = want.chunk(i, i + step).filter((p) => {
+          const have = advertised.get(p.prefix);
+          return have === undefined || (have !== p && !samePath(have, p));
+        });
+        await sink.add(changed);
+        await sink.flush();
+      }
+      await sink.finish();
+    } catch (err) {
+      sink.cancel();
+      throw err;
     }
-    this.encodeCache = cache;
-    return encoded;
+    this.advertised = want.paths();
   }
 
   /** Drift repair, then confirmation: resolves once ListPath shows exactly the last applied set. */
@@ -166,7 +183,7 @@ export class GobgpBackend implements BgpBackend {
       this.assertUp();
       await this.guard(async () => {
         await this.checkDaemon();
-        if (!this.desiredKnown) return;
+        if (!this.desiredKnown) return this.snapshotPaths();
         for (let attempt = 0; attempt < 3; attempt++) {
           const want = await this.repairPaths();
           const left = diffPaths(want, await listOwnPaths(this.requireClient()));
@@ -253,6 +270,7 @@ export class GobgpBackend implements BgpBackend {
     this.advertised = undefined;
     this.lastRepair = { add: 0, withdraw: 0 };
     if (this.desiredKnown) await this.repairPaths();
+    else await this.snapshotPaths();
     await this.watchPeers();
     this.linkUp(started, this.lastRepair);
   }
@@ -343,9 +361,24 @@ export class GobgpBackend implements BgpBackend {
     this.advertised = want;
   }
 
+  /**
+   * Before the first apply: what the daemon holds of ours becomes the known state, so that the
+   * first apply sends its first paths at once instead of after a ListPath, and still withdraws
+   * what a crashed predecessor left (which it must not do before the manager has spoken). Taken
+   * at connect (every reconnect too) and refreshed by each resync until the first apply, so it is
+   * never older than one resync interval: the same trust the acknowledged set gets between
+   * repairs. A daemon restart in between breaks the WatchEvent stream and takes the link down,
+   * which forgets the snapshot.
+   */
+  private async snapshotPaths(): Promise<void> {
+    const own = await listOwnPaths(this.requireClient());
+    this.advertised = new Map(own.map((p) => [p.prefix, p]));
+    this.lastRepairAt = Date.now();
+  }
+
   /** ListPath and fix: remove our stale paths, add missing ones, replace changed attributes. Returns the set it repaired to. */
   private async repairPaths(): Promise<Map<string, OwnPath>> {
-    const want = this.desired;
+    const want = this.requireDesired().paths();
     const diff = diffPaths(want, await listOwnPaths(this.requireClient()));
     if (!isEmptyDiff(diff)) {
       this.log.info({ add: diff.add.length, withdraw: diff.withdraw.length, prefixes: diff.add.concat(diff.withdraw).slice(0, 10).map((p) => p.prefix) }, 'drift repair');
@@ -371,6 +404,7 @@ export class GobgpBackend implements BgpBackend {
         this.guard(async () => {
           await this.checkDaemon();
           if (this.desiredKnown) await this.repairPaths();
+          else await this.snapshotPaths();
         }),
       )
       .catch((err: unknown) => {

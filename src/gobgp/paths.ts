@@ -117,10 +117,10 @@ export type SharedAttributes = Map<string, { pattrs: Uint8Array[]; raw: string }
 /**
  * The API path vipcast adds for a VIP (marked with VIPCAST_PATH_ID). Throws on an invalid
  * attribute text. `shared` (with `attrJson`, JSON.stringify(route.attributes)) reuses the
- * encoding of equal IPv4 attributes.
+ * encoding of equal IPv4 attributes; `canonical` is the route's prefix already parsed.
  */
-export function desiredPath(route: VipRoute, ctx: PathContext, shared?: SharedAttributes, attrJson?: string): OwnPath {
-  const prefix = codecCanonicalPrefix(route.prefix, route.family);
+export function desiredPath(route: VipRoute, ctx: PathContext, shared?: SharedAttributes, attrJson?: string, canonical?: Prefix): OwnPath {
+  const prefix = canonical ?? codecCanonicalPrefix(route.prefix, route.family);
   const nlri = encodeNlri(prefix);
   const shareKey = shared && prefix.family === 'ipv4' ? (attrJson ?? JSON.stringify(route.attributes)) : undefined;
   let enc = shareKey === undefined ? undefined : shared?.get(shareKey);

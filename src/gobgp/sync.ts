@@ -7,12 +7,10 @@ import type { BackendOptions, NeighborSpec } from '../backend/types.js';
 import type { GobgpClient } from './api/client.js';
 import type { ApiGlobal, ApiPeer } from './api/types.js';
 import { GobgpError } from './errors.js';
-import { FAMILIES, ownPaths, withdrawal, type OwnPath } from './paths.js';
+import { FAMILIES, ownPaths, type OwnPath } from './paths.js';
 import { neighborToPeer, peerDiffers, readPassword } from './peers.js';
 import type { PathDiff } from './reconcile.js';
-
-/** Below this many changes, unary AddPath/DeletePath per VIP; above, one AddPathStream. */
-export const STREAM_THRESHOLD = 16;
+import { PathSink } from './stream.js';
 
 export const isStarted = (g: ApiGlobal): boolean => (g.asn ?? 0) !== 0;
 
@@ -81,17 +79,15 @@ export async function listOwnPaths(client: GobgpClient): Promise<OwnPath[]> {
   return [...ownPaths('ipv4', v4), ...ownPaths('ipv6', v6)];
 }
 
-/**
- * Sends a diff. Few changes: one unary call per path (each acknowledged on its own); many: one
- * AddPathStream, withdrawals first (is_withdraw), acknowledged when the daemon closes the stream.
- */
+/** Sends a whole diff (drift repair), withdrawals first: unary calls for few changes, else one AddPathStream (stream.ts). */
 export async function pushDiff(client: GobgpClient, diff: PathDiff): Promise<void> {
-  const total = diff.add.length + diff.withdraw.length;
-  if (total === 0) return;
-  if (total <= STREAM_THRESHOLD) {
-    for (const p of diff.withdraw) await client.deletePath(p.path);
-    for (const p of diff.add) await client.addPath(p.path);
-    return;
+  const sink = new PathSink(client);
+  try {
+    await sink.withdraw(diff.withdraw);
+    await sink.add(diff.add);
+    await sink.finish();
+  } catch (err) {
+    sink.cancel();
+    throw err;
   }
-  await client.addPathStream([...diff.withdraw.map(withdrawal), ...diff.add.map((p) => p.path)]);
 }

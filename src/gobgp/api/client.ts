@@ -3,7 +3,7 @@
  * are retried with backoff on transient codes; every failure is a GobgpError naming the RPC and
  * carrying the daemon's message.
  */
-import { Client, Metadata, type ChannelCredentials, type ClientOptions, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, type ChannelCredentials, type ClientOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import { GENERATIONS, loadGeneration, type ApiGeneration, type ApiVersion } from './generation.js';
 import type { ApiDestination, ApiFamily, ApiGlobal, ApiPath, ApiPeer, ApiWatchEventResponse } from './types.js';
@@ -187,35 +187,35 @@ export class GobgpClient {
    * paths per message. Resolves when the daemon closed the stream with its response: it handles
    * each message before reading the next, so that is its acknowledgement of all of them.
    */
-  addPathStream(paths: ApiPath[], batchSize = 1000): Promise<void> {
-    const m = this.method('AddPathStream');
-    return new Promise<void>((resolve, reject) => {
-      const call = this.client.makeClientStreamRequest(
-        m.path,
-        m.requestSerialize,
-        m.responseDeserialize,
-        new Metadata(),
-        { deadline: Date.now() + this.timeouts.streamMs },
-        (err: ServiceError | null) => (err ? reject(rpcError('AddPathStream', err)) : resolve()),
-      );
-      const table_type = this.generation.tableGlobal;
-      let i = 0;
-      // Writes with backpressure: the next batch waits for 'drain' when the buffer is full.
-      const pump = (): void => {
-        while (i < paths.length) {
-          const batch = paths.slice(i, i + batchSize);
-          i += batchSize;
-          if (!call.write({ table_type, paths: batch })) {
-            call.once('drain', pump);
-            return;
-          }
-        }
-        call.end();
-      };
-      pump();
-    });
+  async addPathStream(paths: ApiPath[], batchSize = 1000): Promise<void> {
+    const stream = this.openPathStream();
+    try {
+      for (let i = 0; i < paths.length; i += batchSize) await stream.write(paths.slice(i, i + batchSize));
+    } catch (err) {
+      stream.cancel();
+      throw err;
+    }
+    await stream.end();
   }
 
+  /**
+   * An open AddPathStream call, written message by message (see PathStream). The deadline
+   * covers the whole call, as for addPathStream().
+   */
+  openPathStream(): PathStream {
+    const m = this.method('AddPathStream');
+    let settle!: (err: GobgpError | undefined) => void;
+    const done = new Promise<GobgpError | undefined>((resolve) => (settle = resolve));
+    const call = this.client.makeClientStreamRequest(
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize,
+      new Metadata(),
+      { deadline: Date.now() + this.timeouts.streamMs },
+      (err: ServiceError | null) => settle(err ? rpcError('AddPathStream', err) : undefined),
+    );
+    return new PathStream(call, this.generation.tableGlobal, done);
+  }
   // ---- events ----
 
   /**
@@ -242,5 +242,49 @@ export class GobgpClient {
         call.cancel();
       },
     };
+  }
+}
+
+/**
+ * One AddPathStream call, written a message at a time so that the caller can encode the next
+ * message while this one travels: write() resolves once the message has been handed to HTTP/2
+ * and the event loop has turned (which is when the session flushes it to the socket), or, when
+ * the stream's buffer is full, once it drains. A failed call rejects the pending write() and
+ * end() with the daemon's error.
+ */
+export class PathStream {
+  private failure?: GobgpError;
+  private ended = false;
+
+  constructor(
+    private readonly call: ClientWritableStream<object>,
+    private readonly tableType: number,
+    private readonly done: Promise<GobgpError | undefined>,
+  ) {
+    void done.then((err) => (this.failure = err ?? this.failure));
+  }
+
+  async write(paths: ApiPath[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.ended) throw new Error('AddPathStream written after end()');
+    const room = this.call.write({ table_type: this.tableType, paths });
+    const ready = new Promise<void>((resolve) => (room ? setImmediate(resolve) : this.call.once('drain', resolve)));
+    // A call that fails while we wait for 'drain' never drains: its end settles the wait instead.
+    const err = await Promise.race([ready.then(() => undefined), this.done]);
+    if (err) throw err;
+  }
+
+  /** Half-closes the call; resolves with the daemon's response (its acknowledgement of every message). */
+  async end(): Promise<void> {
+    if (!this.ended) this.call.end();
+    this.ended = true;
+    const err = await this.done;
+    if (err) throw err;
+  }
+
+  /** Abandons the call (what the daemon already read stays applied). */
+  cancel(): void {
+    this.ended = true;
+    this.call.cancel();
   }
 }
