@@ -3,7 +3,8 @@
  * one process never share counters. Names follow the Prometheus conventions: base units
  * (seconds), `_total` for counters, one label per dimension an operator filters on.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CheckHistogram } from './check-histogram.js';
 import type { PeerStatus } from '../backend/types.js';
 import type { VipStateName } from '../manager/vip-state.js';
 
@@ -15,7 +16,8 @@ export class Metrics {
   readonly vipAdvertised = new Gauge({ name: 'vipcast_vip_advertised', help: '1 while the VIP is advertised to BGP', labelNames: ['vip'], registers: [this.registry] });
   readonly vipHealthy = new Gauge({ name: 'vipcast_vip_healthy', help: '1 while the VIP passes its checks (after rise/fall)', labelNames: ['vip'], registers: [this.registry] });
   readonly vipTransitions = new Counter({ name: 'vipcast_vip_transitions_total', help: 'VIP state changes, by the state entered', labelNames: ['vip', 'to'], registers: [this.registry] });
-  readonly checkDuration = new Histogram({
+  /** Observed once per check run: see CheckHistogram. */
+  readonly checkDuration = new CheckHistogram({
     name: 'vipcast_check_duration_seconds',
     help: 'Duration of health checks',
     labelNames: ['vip', 'check'],
