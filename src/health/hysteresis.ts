@@ -29,23 +29,28 @@ export interface StepResult {
   pending: boolean;
 }
 
-export const initialState: HysteresisState = { healthy: false, successes: 0, failures: 0, starting: true };
+export const initialState: HysteresisState = Object.freeze({ healthy: false, successes: 0, failures: 0, starting: true });
+
+// States are values, never mutated: the settled ones (nearly every step of a steady VIP) are
+// shared constants, so a step allocates nothing unless a streak is under way.
+const UP: HysteresisState = Object.freeze({ healthy: true, successes: 0, failures: 0, starting: false });
+const DOWN: HysteresisState = Object.freeze({ healthy: false, successes: 0, failures: 0, starting: false });
+const STAYED_UP: StepResult = Object.freeze({ state: UP, transitioned: false, pending: false });
+const STAYED_DOWN: StepResult = Object.freeze({ state: DOWN, transitioned: false, pending: false });
+const WENT_UP: StepResult = Object.freeze({ state: UP, transitioned: true, pending: false });
+const WENT_DOWN: StepResult = Object.freeze({ state: DOWN, transitioned: true, pending: false });
 
 export function step(state: HysteresisState, ok: boolean, rise: number, fall: number): StepResult {
   if (state.healthy) {
-    if (ok) return settle({ healthy: true, successes: 0, failures: 0, starting: false });
+    if (ok) return STAYED_UP;
     const failures = state.failures + 1;
-    if (failures >= fall) return { state: { healthy: false, successes: 0, failures: 0, starting: false }, transitioned: true, pending: false };
+    if (failures >= fall) return WENT_DOWN;
     return { state: { healthy: true, successes: 0, failures, starting: false }, transitioned: false, pending: true };
   }
-  if (!ok) return settle({ healthy: false, successes: 0, failures: 0, starting: false });
+  if (!ok) return STAYED_DOWN;
   const successes = state.successes + 1;
-  if (successes >= rise) return { state: { healthy: true, successes: 0, failures: 0, starting: false }, transitioned: true, pending: false };
+  if (successes >= rise) return WENT_UP;
   return { state: { healthy: false, successes, failures: 0, starting: false }, transitioned: false, pending: true };
-}
-
-function settle(state: HysteresisState): StepResult {
-  return { state, transitioned: false, pending: false };
 }
 
 /** Whether a streak is under way in `state` (or the VIP has not been evaluated yet). */
@@ -58,8 +63,14 @@ export function isPending(state: HysteresisState): boolean {
  * a VIP is never advertised on the strength of checks that did not run.
  */
 export function combine(results: ReadonlyArray<boolean | undefined>, require: Requirement): boolean {
-  const passing = results.filter((r) => r === true).length;
-  if (require === 'all') return passing === results.length && results.length > 0;
+  let passing = 0;
+  for (const r of results) if (r === true) passing++;
+  return meets(passing, results.length, require);
+}
+
+/** `passing` of `total` checks pass: enough under `require`? (combine() without an array.) */
+export function meets(passing: number, total: number, require: Requirement): boolean {
+  if (require === 'all') return passing === total && total > 0;
   if (require === 'any') return passing >= 1;
   return passing >= require;
 }

@@ -34,7 +34,7 @@ import type { Logger } from '../log/logger.js';
 import type { CheckerFactory } from './checks/index.js';
 import { down, errorMessage, type Checker, type Outcome, type RunningCheck } from './checks/types.js';
 import { clockTimers, timerSource, type Clock, type Rearmable, type TimerSource } from './clock.js';
-import { combine, initialState, isPending, step, type HysteresisState } from './hysteresis.js';
+import { initialState, isPending, meets, step, type HysteresisState } from './hysteresis.js';
 import type { CheckResult, CheckSpec, Detector, VipHealth } from './types.js';
 
 /** How long a check may take to settle after its timeout's abort before we stop waiting. */
@@ -389,10 +389,9 @@ export class VipRunner {
     const before = this.#state;
     const streakBefore = isPending(before) && !before.starting;
     if (!streakBefore && !before.starting) this.#chain = detector;
-    const combined = combine(
-      this.#slots.map((s) => s.last?.ok),
-      this.#vip.require,
-    );
+    let passing = 0;
+    for (const slot of this.#slots) if (slot.last?.ok === true) passing++;
+    const combined = meets(passing, this.#slots.length, this.#vip.require);
     const r = step(before, combined, rise, fall);
     this.#state = r.state;
     if (r.transitioned) {

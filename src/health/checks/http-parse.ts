@@ -141,8 +141,9 @@ export class ResponseParser {
         length = value;
       } else if (nameIs(buf, name, nameEnd, 'transfer-encoding')) {
         // Chunked when the last coding is chunked (RFC 9112 §6.3).
-        const value = buf.toString('latin1', colon + 1, next);
-        chunked = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase() === 'chunked';
+        let last = next;
+        while (last > colon + 1 && buf[last - 1] !== 0x2c /* , */) last--;
+        chunked = nameIs(buf, trimStart(buf, last, next), trimEnd(buf, last, next), 'chunked');
       } else if (nameIs(buf, name, nameEnd, 'connection')) {
         close ||= hasToken(buf, colon + 1, next, 'close');
       }
