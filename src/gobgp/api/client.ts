@@ -8,6 +8,7 @@ import type { MethodDefinition } from '@grpc/proto-loader';
 import { GENERATIONS, loadGeneration, type ApiGeneration, type ApiVersion } from './generation.js';
 import type { ApiDestination, ApiFamily, ApiGlobal, ApiPath, ApiPeer, ApiWatchEventResponse } from './types.js';
 import { GobgpError, RETRYABLE_CODES, rpcError } from '../errors.js';
+import { encodeAddPathStreamRequest, handEncodable, type AddPathStreamRequest } from './wire.js';
 
 export interface ClientTimeouts {
   /** Deadline of a unary call. */
@@ -206,9 +207,11 @@ export class GobgpClient {
     const m = this.method('AddPathStream');
     let settle!: (err: GobgpError | undefined) => void;
     const done = new Promise<GobgpError | undefined>((resolve) => (settle = resolve));
+    // Our paths are written by hand (wire.ts: protobufjs' conversion cost as much as encoding them).
+    const serialize = (req: AddPathStreamRequest): Buffer => (handEncodable(req) ? encodeAddPathStreamRequest(req) : m.requestSerialize(req));
     const call = this.client.makeClientStreamRequest(
       m.path,
-      m.requestSerialize,
+      serialize,
       m.responseDeserialize,
       new Metadata(),
       { deadline: Date.now() + this.timeouts.streamMs },
@@ -257,7 +260,7 @@ export class PathStream {
   private ended = false;
 
   constructor(
-    private readonly call: ClientWritableStream<object>,
+    private readonly call: ClientWritableStream<AddPathStreamRequest>,
     private readonly tableType: number,
     private readonly done: Promise<GobgpError | undefined>,
   ) {
