@@ -15,6 +15,8 @@ import { silentLogger } from '../../src/log/logger.js';
 import { FakeClock } from '../health/helpers/fake-clock.js';
 import { scriptedFactory, Target } from '../health/helpers/scripted.js';
 import { tcpSpec, vip } from '../health/helpers/vip.js';
+import { freePort, loopbackAddress } from '../harness/net.js';
+import { hasBuild, VipcastProcess } from '../harness/vipcast.js';
 import { waitFor } from '../harness/wait.js';
 
 describe('VIPCAST_FAILPOINTS grammar', () => {
@@ -68,6 +70,30 @@ describe('VIPCAST_FAILPOINTS grammar', () => {
       else process.env.VIPCAST_FAILPOINTS = saved;
     }
   });
+});
+
+describe.skipIf(!hasBuild())('a malformed VIPCAST_FAILPOINTS through the real CLI', () => {
+  it('vipcast run refuses to start, exit 1, the message names the term and the problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vipcast-failpoint-cli-'));
+    try {
+      const config = join(dir, 'vipcast.yaml');
+      await writeFile(
+        config,
+        `bgp: { local_as: 65001, router_id: 10.0.0.1, neighbors: [{ address: ${loopbackAddress()}, port: ${await freePort()}, remote_as: 65000 }] }
+vips: [{ name: web, prefix: 192.0.2.1/32, checks: [{ type: exec, command: ["/usr/bin/true"] }] }]
+admin: { listen: "127.0.0.1:${await freePort()}" }
+`,
+      );
+      const v = new VipcastProcess(['run', '--config', config], { VIPCAST_FAILPOINTS: 'health-loop-hang@5' });
+      const { code } = await v.waitExit(20_000);
+      expect(code).toBe(1);
+      expect(v.output.split('\n')[0]).toBe(
+        'vipcast: FailpointError: VIPCAST_FAILPOINTS: "health-loop-hang@5": duration "5" needs a unit, e.g. "5s" or "5ms" (fault testing only; syntax NAME@DURATION[+DURATION] or NAME@file:PATH, names: health-loop-hang)',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('health-loop-hang on the engine (fake clock)', () => {

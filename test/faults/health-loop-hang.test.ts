@@ -10,7 +10,7 @@
  * - built-in speaker -> BIRD: /healthz turns 503 and vipcast's watchdog withdraws the VIP by an
  *   UPDATE on the live session (BIRD's session never drops: same "since", +1 withdraw); when the
  *   hang ends, the route comes back;
- * - GoBGP backend (Debian gobgpd 3.10) with the simulated kubelet (lib/kubelet-sim.ts) probing
+ * - GoBGP backend (Debian gobgpd 3.10; every version in the long profile) with the simulated kubelet (lib/kubelet-sim.ts) probing
  *   /healthz as the sidecar's livenessProbe: the route leaves BIRD, the probe loop restarts gobgpd
  *   and the fresh gobgpd does not bring it back while the loop is hung; after the hang it returns.
  *
@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasBird } from '../harness/bird.js';
-import { gobgpVersions } from '../harness/gobgpd.js';
+import { gobgpVersions, type GobgpBinary } from '../harness/gobgpd.js';
 import { hasBuild } from '../harness/vipcast.js';
 import { sleep, waitFor } from '../harness/wait.js';
 import { birdStats, CALM_HEALTH, httpGet, LONG, tempDir, vipsView, waitRoute } from './lib/fixture.js';
@@ -51,7 +51,9 @@ const TIMINGS = [
 /** Margin for a loaded 2-core CI box (other suites running). */
 const MARGIN_MS = 3_000;
 const TRIALS = LONG ? 5 : 1;
-const debian = gobgpVersions().find((v) => v.label.startsWith('3.10') && v.binary)?.binary;
+/** Quick profile: Debian's gobgpd 3.10; long profile: every version found (as the other GoBGP files). */
+const found = gobgpVersions().filter((v) => v.binary);
+const gobgpBinaries = (LONG ? found : found.filter((v) => v.label.startsWith('3.10'))).map((v) => v.binary!);
 
 const report = (what: string, v: number | string): void => console.info(`[faults] health-loop-hang: ${what}: ${v}`);
 
@@ -124,7 +126,7 @@ describe.skipIf(!hasBird() || !hasBuild()).each(TIMINGS)('health loop hung insid
   }, 60_000 + TRIALS * 50_000);
 });
 
-describe.skipIf(!hasBird() || !hasBuild() || !debian)('health loop hung inside a running vipcast, GoBGP 3.10 + simulated kubelet -> BIRD', () => {
+describe.skipIf(!hasBird() || !hasBuild() || gobgpBinaries.length === 0).each(gobgpBinaries)('health loop hung inside a running vipcast, GoBGP $label + simulated kubelet -> BIRD', (binary: GobgpBinary) => {
   let rig: GobgpRig;
   let dir: string;
   let hangFile: string;
@@ -134,7 +136,7 @@ describe.skipIf(!hasBird() || !hasBuild() || !debian)('health loop hung inside a
     hangFile = join(dir, 'hang');
     rig = await GobgpRig.start({
       tag: 'hang-gobgp',
-      binary: debian!,
+      binary,
       vip: WEB_GOBGP,
       routerId: '10.255.6.8',
       holdSec: 3,
@@ -186,6 +188,6 @@ describe.skipIf(!hasBird() || !hasBuild() || !debian)('health loop hung inside a
       figures.push(`trial ${trial}: route back at BIRD ${Date.now() - t1} ms after the hang ended (${sim.restarts} gobgpd restart(s) during it)`);
       expect(sim.restarts).toBeGreaterThanOrEqual(1);
     }
-    for (const f of figures) report('GoBGP 3.10 + simulated kubelet (period 1 s, threshold 3, timeout 1 s)', f);
+    for (const f of figures) report(`GoBGP ${binary.label} + simulated kubelet (period 1 s, threshold 3, timeout 1 s)`, f);
   }, 60_000 + TRIALS * 80_000);
 });
