@@ -1,7 +1,9 @@
 /**
  * The container images as shipped (deploy/build-images.sh), run for real on podman:
+ *   - every Containerfile takes its base image as a build argument (no registry needed), and
+ *     vipcast's is multi-stage (checked on the files, engine or not);
  *   - vipcast: non-root, `vipcast run` as entrypoint, the config at /etc/vipcast/vipcast.yaml,
- *     no setuid/setgid files; the Kubernetes vipcast container (from the rendered DaemonSet: its
+ *     no setuid/setgid files; the prebuilt koffi (C FFI) loads and sets a socket's TTL; the Kubernetes vipcast container (from the rendered DaemonSet: its
  *     args with `check`, its env with NODE_IP for status.hostIP, the ConfigMap mounted read-only
  *     as the kubelet lays it out) loads the shared config on a read-only root; the Kubernetes
  *     preStop (SIGTERM through tini) makes vipcast drain and exit 0.
@@ -9,7 +11,7 @@
  *     preStop) waits while vipcast's admin port is open and returns once it is closed; in the
  *     gobgp-config overlay, its exact command renders gobgpd.conf with the node's IP.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +102,34 @@ shutdown: { graceful_community: true, grace_period: 1s }
 admin: { listen: "127.0.0.1:9179" }
 `;
 
+describe('Containerfiles (static)', () => {
+  const files = readdirSync(join(repo, 'deploy'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => join(repo, 'deploy', e.name, 'Containerfile'))
+    .filter((f) => readdirSync(dirname(f)).includes('Containerfile'));
+
+  it('every image starts FROM the BASE_IMAGE build argument (builds where no registry is reachable)', () => {
+    expect(files.map((f) => f.split('/').at(-2)).sort()).toEqual(['demo-backend', 'gobgp', 'image', 'router']);
+    for (const f of files) {
+      const lines = readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+      expect(lines[0], f).toMatch(/^ARG BASE_IMAGE=localhost\/debian:bookworm$/);
+      const froms = lines.filter((l) => /^FROM\b/i.test(l));
+      expect(froms.length, f).toBeGreaterThan(0);
+      for (const from of froms) expect(from, f).toMatch(/^FROM \$\{BASE_IMAGE\}( AS \w+)?$/);
+    }
+  });
+
+  it('vipcast: multi-stage (the runtime stage copies only node, node_modules, dist, proto from the builder) and runs as non-root', () => {
+    const text = readFileSync(join(repo, 'deploy', 'image', 'Containerfile'), 'utf8');
+    expect(text).toMatch(/^FROM \$\{BASE_IMAGE\} AS builder$/m);
+    expect(text).toMatch(/^FROM \$\{BASE_IMAGE\} AS runtime$/m);
+    const runtime = text.slice(text.indexOf('AS runtime'));
+    const copied = [...runtime.matchAll(/^COPY --from=builder (\S+)/gm)].map((m) => m[1]);
+    expect(copied).toEqual(['/usr/local/bin/node', '/src/package.json', '/src/node_modules', '/src/dist', '/src/proto']);
+    expect(runtime).toMatch(/^USER 10001:10001$/m);
+  });
+});
+
 describe.skipIf(reason !== undefined)(`container images${reason ? ` (skipped: ${reason})` : ''}`, () => {
   beforeAll(async () => {
     const t0 = Date.now();
@@ -130,6 +160,27 @@ describe.skipIf(reason !== undefined)(`container images${reason ? ` (skipped: ${
     expect(suid.stdout.trim()).toBe('');
     const id = await podman('run', '--rm', '--entrypoint', '/usr/bin/id', 'localhost/vipcast:dev', '-u');
     expect(id.stdout.trim()).toBe('10001');
+  });
+
+  it('vipcast: the prebuilt koffi loads in the image (uid 10001, read-only root, no capabilities) and sets a socket\'s TTL', async () => {
+    // The built-in speaker's TTL / GTSM / TCP-MD5 socket options go through koffi; the image
+    // carries the platform's prebuilt binary (@koromix/koffi-linux-*), nothing compiled.
+    const script = `import net from 'node:net';
+const m = await import('/opt/vipcast/dist/src/net/socket-options.js');
+const ok = m.socketOptionsAvailable();
+if (ok !== true) { console.error(String(ok)); process.exit(1); }
+const srv = net.createServer(() => undefined).listen(0, '127.0.0.1', () => {
+  const c = net.connect(srv.address().port, '127.0.0.1', () => {
+    m.setHopLimit(c, 7);
+    console.log('hop limit ' + m.getHopLimit(c));
+    c.destroy();
+    srv.close();
+  });
+  c.on('error', (e) => { console.error(e); process.exit(1); });
+});`;
+    const out = await podman('run', '--rm', '--read-only', '--cap-drop', 'ALL', '--network', 'none', '--entrypoint', '/usr/local/bin/node',
+      'localhost/vipcast:dev', '--input-type=module', '-e', script);
+    expect(out.stdout.trim()).toBe('hop limit 7');
   });
 
   it('the Kubernetes vipcast container reads the ConfigMap as mounted, NODE_IP from its env (vipcast check, read-only root)', async (ctx) => {
