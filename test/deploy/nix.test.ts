@@ -198,4 +198,53 @@ describe.skipIf(reason !== undefined)(`nix/${reason ? ` (skipped: ${reason})` : 
     expect(lock.packages[`node_modules/${platformPkg}`]?.optional).toBe(true);
     expect(existsSync(join(repo, 'node_modules', platformPkg, `${process.platform}_${process.arch}`, 'koffi.node'))).toBe(true);
   });
+
+  it('flake.nix exposes the package, the module (defaulting to that package) and the VM test, on nixpkgs >= 24.05', () => {
+    // outputs evaluated with a stand-in nixpkgs: which attributes exist and what they are made of.
+    const f = nixEval(`let
+      flake = import ${join(nixDir, 'flake.nix')};
+      pkgsFor = system: {
+        callPackage = fn: args: { callPackageOf = toString fn; inherit system; };
+        stdenv.hostPlatform.system = system;
+        testers.runNixOSTest = t: { nixosTest = t; };
+      };
+      nixpkgs = {
+        lib.genAttrs = names: fn: builtins.listToAttrs (map (n: { name = n; value = fn n; }) names);
+        legacyPackages = { x86_64-linux = pkgsFor "x86_64-linux"; aarch64-linux = pkgsFor "aarch64-linux"; };
+      };
+      self = flake.outputs { inherit self nixpkgs; };
+      module = self.nixosModules.default { pkgs = pkgsFor "x86_64-linux"; lib.mkDefault = x: x; };
+      vm = self.checks.x86_64-linux.vm-gobgp-bird.nixosTest { pkgs = { }; lib.mkForce = x: x; };
+    in {
+      nixpkgsUrl = flake.inputs.nixpkgs.url;
+      packages = builtins.mapAttrs (_: builtins.attrNames) self.packages;
+      package = self.packages.x86_64-linux.default.callPackageOf;
+      modules = builtins.attrNames self.nixosModules;
+      moduleImports = map toString module.imports;
+      modulePackage = module.services.vipcast.package.callPackageOf;
+      checks = builtins.mapAttrs (_: builtins.attrNames) self.checks;
+      vmName = vm.name;
+      vmNodes = builtins.attrNames vm.nodes;
+      # The VM node imports the flake's module (called here as NixOS would).
+      vmNodeImports = map (m: map toString (m { pkgs = pkgsFor "x86_64-linux"; lib.mkDefault = x: x; }).imports) (vm.nodes.node { }).imports;
+    }`) as {
+      nixpkgsUrl: string; packages: Record<string, string[]>; package: string; modules: string[]; moduleImports: string[];
+      modulePackage: string; checks: Record<string, string[]>; vmName: string; vmNodes: string[]; vmNodeImports: string[][];
+    };
+    const release = /nixos-(\d+)\.(\d+)$/.exec(f.nixpkgsUrl);
+    expect(release, f.nixpkgsUrl).not.toBeNull();
+    expect(Number(release![1]) * 100 + Number(release![2])).toBeGreaterThanOrEqual(2405); // importNpmLock
+    for (const system of ['x86_64-linux', 'aarch64-linux']) {
+      expect(f.packages[system]!.sort()).toEqual(['default', 'vipcast']);
+      expect(f.checks[system]!.sort()).toEqual(['vipcast', 'vm-gobgp-bird']);
+    }
+    expect(f.package).toBe(join(nixDir, 'package.nix'));
+    expect(f.modules.sort()).toEqual(['default', 'vipcast']);
+    expect(f.moduleImports).toEqual([join(nixDir, 'module.nix')]);
+    expect(f.modulePackage).toBe(join(nixDir, 'package.nix'));
+    expect(f.vmName).toBe('vipcast-gobgp-bird');
+    expect(f.vmNodes.sort()).toEqual(['node', 'router']);
+    expect(f.vmNodeImports).toEqual([[join(nixDir, 'module.nix')]]);
+  });
 });
+
