@@ -270,6 +270,10 @@ in
         ExecStartPre = mkForce (optionals (!manage) [ "${pkgs.gobgpd}/bin/gobgpd -f ${gobgpdSettingsFile} -d" ]);
         ExecStart = mkForce (lib.concatStringsSep " " ([ "${pkgs.gobgpd}/bin/gobgpd" "--api-hosts" cfg.gobgp.apiAddress "--sdnotify" "--pprof-disable" ]
           ++ optionals (!manage) [ "-f" "${gobgpdSettingsFile}" ]));
+        # nixpkgs' ExecReload (`gobgpd -r`) would start a second gobgpd (-r is
+        # --graceful-restart). gobgpd rereads its config file on SIGHUP, but without one
+        # (manage: true) it does not handle SIGHUP and would exit: no reload then.
+        ExecReload = mkForce (optionals (!manage) [ "${pkgs.coreutils}/bin/kill -HUP $MAINPID" ]);
       };
     };
   };

@@ -111,16 +111,19 @@ describe.skipIf(reason !== undefined)(`nix/module.nix${reason ? ` (skipped: ${re
     expect(m.gobgpd!.partOf).toEqual(['vipcast.service']);
     expect(m.gobgpd!.serviceConfig.ExecStart).toMatch(/\/bin\/gobgpd --api-hosts 127\.0\.0\.1:50051 /);
     expect(m.gobgpd!.serviceConfig.ExecStartPre).toEqual([]); // manage: true: starts bare
+    // No reload: bare gobgpd does not handle SIGHUP (nixpkgs' `gobgpd -r` would start another).
+    expect(m.gobgpd!.serviceConfig.ExecReload).toEqual([]);
     expect(unit.after).toContain('gobgpd.service');
     expect(unit.wants).toContain('gobgpd.service');
     // No bgp.listen: gobgpd only dials out, nothing to open.
     expect(m.firewallPorts).toEqual([]);
   });
 
-  it('gobgp manage: false: gobgpd runs (and first dry-runs) services.gobgpd.settings', () => {
+  it('gobgp manage: false: gobgpd runs (and first dry-runs) services.gobgpd.settings, and rereads it on reload', () => {
     const m = evalModule(withSettings('{ bgp = vm.settings.bgp // { gobgp.manage = false; }; }'));
     expect(m.gobgpd!.serviceConfig.ExecStart).toMatch(/ -f \/nix\/store\/stand-in-gobgpd\.conf$/);
     expect(m.gobgpd!.serviceConfig.ExecStartPre).toEqual([expect.stringMatching(/gobgpd -f \/nix\/store\/stand-in-gobgpd\.conf -d$/)]);
+    expect(m.gobgpd!.serviceConfig.ExecReload).toEqual(['/nix/store/stand-in-coreutils/bin/kill -HUP $MAINPID']);
   });
 
   it('built-in speaker: NET_BIND_SERVICE and port 179 only when it listens below 1024; no gobgpd', () => {
