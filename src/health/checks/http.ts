@@ -63,8 +63,7 @@ export class HttpChecker implements Checker {
   }
 
   #judge(res: ParsedResponse, socket: Socket): Outcome {
-    const inRange = this.spec.expectStatus.some(([lo, hi]) => res.status >= lo && res.status <= hi);
-    if (!inRange) return down('HTTP_STATUS', `http status ${res.status} not in ${formatRanges(this.spec.expectStatus)}`);
+    if (!inRanges(res.status, this.spec.expectStatus)) return down('HTTP_STATUS', `http status ${res.status} not in ${formatRanges(this.spec.expectStatus)}`);
     if (this.spec.bodyContains !== undefined && !res.body.includes(this.spec.bodyContains)) {
       return down('HTTP_BODY', `http body does not contain ${JSON.stringify(this.spec.bodyContains)}`);
     }
@@ -105,6 +104,11 @@ function classify(err: Error | undefined): Outcome {
   const code = errorCode(err);
   const cls = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? connectCode(err) : 'HTTP_ERROR';
   return down(cls, `http ${errorMessage(err ?? new Error('no response'))}`);
+}
+
+function inRanges(status: number, ranges: Array<[number, number]>): boolean {
+  for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
+  return false;
 }
 
 function formatRanges(ranges: Array<[number, number]>): string {
