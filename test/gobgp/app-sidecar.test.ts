@@ -77,5 +77,19 @@ for (const version of gobgpVersions()) {
       const outage = log.split('\n').filter((l) => l.includes('gobgpd not usable'));
       expect(outage, log.slice(-3_000)).toHaveLength(1);
     });
+
+    it('vipcast kill -9, its VIP goes down meanwhile, restarted: the stale path is gone from gobgpd and BIRD', async () => {
+      await waitRoute(r().bird, 'vc', VIP, true, 30_000);
+      r().vipcast.signal('SIGKILL');
+      await r().vipcast.exited;
+      // Nobody withdrew it: the sidecar still advertises for the dead controller.
+      expect(await r().inGobgp(VIP)).toBe(true);
+      await r().target.down();
+      r().launch();
+      await waitFor(async () => !(await r().inGobgp(VIP)), { timeoutMs: 20_000, intervalMs: 100, what: `${VIP} removed from gobgpd by the restarted vipcast` });
+      await waitRoute(r().bird, 'vc', VIP, false, 15_000);
+      await r().target.up();
+      await waitRoute(r().bird, 'vc', VIP, true, 30_000);
+    });
   });
 }
