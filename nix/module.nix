@@ -58,6 +58,21 @@ let
       cp vipcast.yaml "$out"
     '';
 
+  # A config change reloads vipcast in place (SIGHUP: unchanged VIPs stay advertised) when it
+  # only touches what its reload applies (src/app/vipcast.ts: the VIPs, health defaults,
+  # neighbors, the admin token); any other change restarts it (ordered drain, then up again).
+  # The unit runs the config from a fixed path, so a new config alone does not change the unit.
+  configPath = "/etc/vipcast/vipcast.yaml";
+  restartOnlySettings =
+    let
+      s = cfg.settings;
+      strip = names: v: if v == null then { } else builtins.removeAttrs v names;
+      admin = strip [ "token_file" ] (s.admin or null);
+    in
+    builtins.removeAttrs s [ "vips" "health" "admin" ]
+    // lib.optionalAttrs (s ? bgp) { bgp = strip [ "neighbors" ] s.bgp; }
+    // lib.optionalAttrs (admin != { }) { inherit admin; };
+
   gobgpdSettingsFile = (pkgs.formats.toml { }).generate "gobgpd.conf" config.services.gobgpd.settings;
 in
 {
@@ -175,6 +190,8 @@ in
       (mkIf (cfg.adminTokenFile != null) { admin.token_file = "${credDir}/admin-token"; })
     ];
 
+    environment.etc."vipcast/vipcast.yaml".source = configFile;
+
     # Port 179 when something here accepts sessions: the built-in speaker with bgp.listen, or
     # gobgpd given bgp.listen by vipcast (manage: true).
     networking.firewall.allowedTCPPorts =
@@ -186,10 +203,11 @@ in
       wants = [ "network-online.target" ] ++ optional cfg.gobgp.enable "gobgpd.service";
       # After gobgpd: on stop, vipcast goes first and withdraws over live sessions.
       after = [ "network-online.target" ] ++ optional cfg.gobgp.enable "gobgpd.service";
-      restartTriggers = [ configFile ];
+      reloadTriggers = [ configFile ];
+      restartTriggers = [ (render restartOnlySettings) ];
       path = optional bindsInterface pkgs.iproute2;
       serviceConfig = {
-        ExecStart = "${lib.getExe cfg.package} run --config ${configFile}";
+        ExecStart = "${lib.getExe cfg.package} run --config ${configPath}";
         ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
         Restart = "on-failure";
         RestartSec = "2s";

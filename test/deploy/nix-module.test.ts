@@ -22,6 +22,7 @@ if (reason !== undefined) console.warn(`nix-module.test.ts: skipped: ${reason}`)
 interface Unit {
   after?: string[];
   wants?: string[];
+  restartTriggers?: string[];
   bindsTo?: string[];
   partOf?: string[];
   path?: string[];
@@ -38,7 +39,7 @@ interface ModuleEval {
   watchdog: Unit | null;
   gobgpdEnabled: boolean;
   gobgpd: Unit | null;
-  configFile: { name: string; text: string; checked: boolean; script: string | null } | null;
+  configFile: { name: string; text: string; checked: boolean; script: string | null; path: string; reloadTrigger: boolean } | null;
 }
 
 /** The VM test's node: its services.vipcast exactly as written there. */
@@ -86,7 +87,11 @@ describe.skipIf(reason !== undefined)(`nix/module.nix${reason ? ` (skipped: ${re
 
     const unit = m.vipcast!;
     const sc = unit.serviceConfig;
-    expect(sc.ExecStart).toBe('/nix/store/stand-in-vipcast/bin/vipcast run --config /nix/store/stand-in-checked-vipcast.yaml');
+    // From a fixed path (/etc/vipcast/vipcast.yaml is the checked file): a new config alone
+    // does not change the unit, it triggers a reload.
+    expect(sc.ExecStart).toBe('/nix/store/stand-in-vipcast/bin/vipcast run --config /etc/vipcast/vipcast.yaml');
+    expect(file.path).toBe('/nix/store/stand-in-checked-vipcast.yaml');
+    expect(file.reloadTrigger).toBe(true);
     expect(sc.ExecReload).toMatch(/\/bin\/kill -HUP \$MAINPID$/);
     expect(sc).toMatchObject({
       Restart: 'on-failure',
@@ -117,6 +122,24 @@ describe.skipIf(reason !== undefined)(`nix/module.nix${reason ? ` (skipped: ${re
     expect(unit.wants).toContain('gobgpd.service');
     // No bgp.listen: gobgpd only dials out, nothing to open.
     expect(m.firewallPorts).toEqual([]);
+  });
+
+  it('a config change reloads in place when vipcast\'s reload applies it (VIPs, health, neighbors, token), else restarts', () => {
+    const base = evalModule('vm').vipcast!.restartTriggers;
+    expect(base).toHaveLength(1);
+    const same = [
+      withSettings('{ vips = vm.settings.vips ++ [ { name = "more"; prefix = "198.51.100.11/32"; checks = [ { type = "tcp"; address = "127.0.0.1:8081"; } ]; } ]; }'),
+      withSettings('{ health = { interval = "2s"; }; }'),
+      withSettings('{ bgp = vm.settings.bgp // { neighbors = [ ]; }; }'),
+      withSettings('{ admin = { token_file = "/run/credentials/vipcast.service/admin-token"; }; }'),
+    ];
+    for (const v of same) expect(evalModule(v).vipcast!.restartTriggers, v).toEqual(base);
+    const restart = [
+      withSettings('{ bgp = vm.settings.bgp // { local_as = 65009; }; }'),
+      withSettings('{ admin = { listen = "127.0.0.1:9180"; }; }'),
+      withSettings('{ shutdown = { grace_period = "3s"; }; }'),
+    ];
+    for (const v of restart) expect(evalModule(v).vipcast!.restartTriggers, v).not.toEqual(base);
   });
 
   it('gobgp manage: false: gobgpd runs (and first dry-runs) services.gobgpd.settings, and rereads it on reload', () => {

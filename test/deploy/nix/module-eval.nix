@@ -26,6 +26,7 @@ let
     optional = c: x: if c then [ x ] else [ ];
     optionals = c: xs: if c then xs else [ ];
     optionalString = c: s: if c then s else "";
+    optionalAttrs = c: a: if c then a else { };
     literalExpression = text: { _type = "literalExpression"; inherit text; };
     mapAttrsToList = f: set: map (n: f n set.${n}) (attrNames set);
     escapeShellArg = s: "'${s}'";
@@ -102,8 +103,14 @@ in
   watchdog = out.systemd.services.vipcast-watchdog or null;
   gobgpdEnabled = out.services.gobgpd.enable or false;
   gobgpd = out.systemd.services.gobgpd or null;
-  # The config file the unit runs (an attribute set with outPath would print as its path).
+  # The config file at /etc/vipcast/vipcast.yaml (an attribute set with outPath would print as
+  # its path), and whether the unit's reload trigger is that same file.
   configFile =
-    let t = builtins.head (out.systemd.services.vipcast.restartTriggers or [ null ]);
-    in if t == null then null else { inherit (t) name text checked; script = t.script or null; };
+    let t = out.environment.etc."vipcast/vipcast.yaml".source or null;
+    in if t == null then null else {
+      inherit (t) name text checked;
+      path = t.outPath;
+      script = t.script or null;
+      reloadTrigger = (builtins.head out.systemd.services.vipcast.reloadTriggers).outPath == t.outPath;
+    };
 }
