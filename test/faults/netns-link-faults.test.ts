@@ -14,12 +14,17 @@
  *   a directly connected eBGP one, so BIRD tracks the interface and drops it at once ("Link
  *   down"), well before any hold timer: measured 42-71 ms. Back after `up`.
  *
+ * - the same silent loss with the GoBGP backend (long profile: a trial takes ~30 s, most of it
+ *   GoBGP 3.10's reconnect): vipcast and Debian's gobgpd both in A.
+ *
  * Assertions read BIRD (`birdc show route`, `show protocols all`). Needs root (ip netns, nft).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBird } from '../harness/bird.js';
+import { gobgpVersions } from '../harness/gobgpd.js';
+import { stopProcess } from '../harness/process.js';
 import { hasBuild } from '../harness/vipcast.js';
 import { waitFor } from '../harness/wait.js';
 import { netnsLab } from '../speaker/ttl/netns-daemons.js';
@@ -63,31 +68,45 @@ shutdown: { graceful_community: false, grace_period: 0s }
 
 const report = (what: string, v: number | string): void => console.info(`[faults] netns link: ${what}: ${v}`);
 
+const inNs = (ns: string, ...args: string[]): Promise<unknown> => run('ip', ['netns', 'exec', ns, ...args], { timeout: 5_000 });
+
+/** Silent loss: inside `ns`, drop every packet to and from BIRD's address (nft table of our own). */
+async function dropTraffic(ns: string): Promise<void> {
+  await inNs(ns, 'nft', 'add', 'table', 'inet', 'vipcast_cut');
+  await inNs(ns, 'nft', 'add', 'chain', 'inet', 'vipcast_cut', 'in', '{ type filter hook input priority 0; policy accept; }');
+  await inNs(ns, 'nft', 'add', 'chain', 'inet', 'vipcast_cut', 'out', '{ type filter hook output priority 0; policy accept; }');
+  await inNs(ns, 'nft', 'add', 'rule', 'inet', 'vipcast_cut', 'in', 'ip', 'saddr', BIRD_ADDR, 'drop');
+  await inNs(ns, 'nft', 'add', 'rule', 'inet', 'vipcast_cut', 'out', 'ip', 'daddr', BIRD_ADDR, 'drop');
+}
+
+async function undropTraffic(ns: string): Promise<void> {
+  await inNs(ns, 'nft', 'delete', 'table', 'inet', 'vipcast_cut');
+}
+
+/** BIRD's route for VIP from `protocol`, present or absent, waited for; the lab's context on failure. */
+async function waitVipAt(lab: ReturnType<typeof netnsLab>, protocol: string, want: boolean, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  try {
+    await waitFor(async () => (await lab.bird().routes('master4', protocol)).some((r) => r.prefix === VIP) === want, {
+      timeoutMs,
+      intervalMs: 50,
+      what: `${VIP} ${want ? 'present' : 'absent'} at BIRD`,
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${await lab.context()}`, { cause: err });
+  }
+  return Date.now() - t0;
+}
+
 describe.skipIf(!canNetns || !hasBird() || !hasBuild())('link cut between vipcast (netns A) and BIRD (netns B): hold-timer expiry (needs root and npm run build)', () => {
   const topo = new Topology('cut');
   const lab = netnsLab(topo, { vipcastConfig: VIPCAST_CONFIG, birdAddress: BIRD_ADDR, birdConfig: BIRD_CONFIG });
-  const nsA = (...args: string[]): Promise<unknown> => run('ip', ['netns', 'exec', topo.a, ...args], { timeout: 5_000 });
-  const present = async (): Promise<boolean> => (await lab.bird().routes('master4', 'cut')).some((r) => r.prefix === VIP);
-  const waitVip = async (want: boolean, timeoutMs: number): Promise<number> => {
-    const t0 = Date.now();
-    try {
-      await waitFor(async () => (await present()) === want, { timeoutMs, intervalMs: 50, what: `${VIP} ${want ? 'present' : 'absent'} at BIRD` });
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${await lab.context()}`, { cause: err });
-    }
-    return Date.now() - t0;
-  };
+  const nsA = (...args: string[]): Promise<unknown> => inNs(topo.a, ...args);
+  const waitVip = (want: boolean, timeoutMs: number): Promise<number> => waitVipAt(lab, 'cut', want, timeoutMs);
   const protocolAll = (): Promise<string> => lab.bird().birdc('show protocols all cut');
 
-  /** Silent loss: drop every packet to and from BIRD's address inside A. */
-  const drop = async (): Promise<void> => {
-    await nsA('nft', 'add', 'table', 'inet', 'vipcast_cut');
-    await nsA('nft', 'add', 'chain', 'inet', 'vipcast_cut', 'in', '{ type filter hook input priority 0; policy accept; }');
-    await nsA('nft', 'add', 'chain', 'inet', 'vipcast_cut', 'out', '{ type filter hook output priority 0; policy accept; }');
-    await nsA('nft', 'add', 'rule', 'inet', 'vipcast_cut', 'in', 'ip', 'saddr', BIRD_ADDR, 'drop');
-    await nsA('nft', 'add', 'rule', 'inet', 'vipcast_cut', 'out', 'ip', 'daddr', BIRD_ADDR, 'drop');
-  };
-  const undrop = (): Promise<unknown> => nsA('nft', 'delete', 'table', 'inet', 'vipcast_cut');
+  const drop = (): Promise<void> => dropTraffic(topo.a);
+  const undrop = (): Promise<void> => undropTraffic(topo.a);
 
   it(`silent packet loss (nft drop in A): BIRD's hold timer removes the route; back after the drop is lifted (${TRIALS} trials)`, async () => {
     await lab.bird().waitEstablished('cut', lab.context);
@@ -142,3 +161,71 @@ describe.skipIf(!canNetns || !hasBird() || !hasBuild())('link cut between vipcas
     for (const f of figures) report(`link down, hold ${HOLD_SEC} s`, f);
   }, 60_000 + TRIALS * 40_000);
 });
+
+const debianGobgp = gobgpVersions().find((v) => v.label.startsWith('3.10') && v.binary)?.binary;
+const GOBGP_API = '127.0.0.1:50051'; // namespace A's own loopback: nothing else listens there
+
+const GOBGP_VIPCAST_CONFIG = `
+bgp:
+  local_as: 65001
+  router_id: ${OURS}
+  gobgp_address: ${GOBGP_API}
+  gobgp: { manage: true, resync_interval: 2s }
+  listen: { address: ${OURS}, port: 179 }
+  hold_time: ${HOLD_SEC}s
+  neighbors:
+    - { address: ${BIRD_ADDR}, local_address: ${OURS}, remote_as: 65000, families: [ipv4] }
+health: { interval: 1s, fast_interval: 200ms, timeout: 500ms, rise: 1, fall: 1 }
+vips:
+  - { name: web, prefix: "${VIP}", checks: [{ type: exec, command: ["/usr/bin/true"] }] }
+log: { level: info }
+shutdown: { graceful_community: false, grace_period: 0s }
+`;
+
+describe.skipIf(!LONG || !canNetns || !hasBird() || !hasBuild() || !debianGobgp)(
+  'link cut between gobgpd + vipcast (netns A) and BIRD (netns B), GoBGP 3.10 (long profile only: ~30 s per trial; needs root)',
+  () => {
+    const topo = new Topology('cutgo');
+    let gobgpd: ChildProcess | undefined;
+    let gobgpdLog = '';
+    // Registered before the lab's hooks run vipcast: beforeAll hooks run in order, so gobgpd is
+    // started right after the namespaces exist (vipcast retries until its API answers anyway).
+    const lab = netnsLab(topo, { vipcastConfig: GOBGP_VIPCAST_CONFIG, birdAddress: BIRD_ADDR, birdConfig: BIRD_CONFIG });
+    beforeAll(() => {
+      gobgpd = spawn('ip', ['netns', 'exec', topo.a, debianGobgp!.gobgpd, '--api-hosts', GOBGP_API, '--pprof-disable', '--log-plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const keep = (d: Buffer): void => {
+        gobgpdLog = (gobgpdLog + d.toString()).slice(-20_000);
+      };
+      gobgpd.stdout?.on('data', keep);
+      gobgpd.stderr?.on('data', keep);
+    });
+    afterAll(async () => {
+      await stopProcess(gobgpd, 'SIGTERM', 10_000);
+    });
+
+    it(`silent packet loss (nft drop in A): BIRD's hold timer removes the route; back after (${TRIALS} trials)`, async () => {
+      const context = async (): Promise<string> => `${await lab.context()}\ngobgpd log (tail):\n${gobgpdLog.slice(-3_000)}`;
+      await lab.bird().waitEstablished('cut', context, 60_000);
+      const figures: string[] = [];
+      for (let trial = 1; trial <= TRIALS; trial++) {
+        await waitVipAt(lab, 'cut', true, 60_000);
+        const t0 = Date.now();
+        await dropTraffic(topo.a);
+        try {
+          await waitVipAt(lab, 'cut', false, HOLD_SEC * 1_000 + MARGIN_MS + 5_000);
+          const gone = Date.now() - t0;
+          expect(await lab.bird().birdc('show protocols all cut')).toMatch(/Hold timer expired/);
+          expect(gone).toBeGreaterThan(1_000);
+          expect(gone).toBeLessThan(HOLD_SEC * 1_000 + MARGIN_MS);
+          figures.push(`trial ${trial}: gone ${gone} ms after the drop`);
+        } finally {
+          await undropTraffic(topo.a);
+        }
+        // GoBGP 3.10 after a drop: Idle 5 s, then its connect loop (5-9 s): see docs/reliability.md finding 10.
+        const back = await waitVipAt(lab, 'cut', true, 60_000);
+        figures.push(`trial ${trial}: back ${back} ms after the drop was lifted`);
+      }
+      for (const f of figures) report(`GoBGP 3.10, nft drop, hold ${HOLD_SEC} s`, f);
+    }, 120_000 + TRIALS * 60_000);
+  },
+);
