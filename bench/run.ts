@@ -20,7 +20,8 @@ import { measureReconcile, type ReconcileResult } from './reconcile.js';
 export interface Profile {
   name: 'quick' | 'full';
   failover: { trials: number; stopTrials: number; intervalMs: number; timeoutMs: number; kill: FailoverSubject[]; stop: FailoverSubject[] };
-  bulk: { sizes: number[]; trials: number; cliN: number; timeoutMs: number };
+  /** subjects: names in BULK_SUBJECTS (default all). */
+  bulk: { sizes: number[]; trials: number; cliN: number; timeoutMs: number; subjects?: string[] };
   capacity: { runs: { subject: CapacitySubject; n: number }[]; windowMs: number };
   reconcile: { paths: number; trials: number };
 }
@@ -133,32 +134,44 @@ async function runFailover(p: Profile, out: Outcome): Promise<void> {
   out.md.push(`## Failover latency (interval ${f.intervalMs} ms, fall 1, rise 1, check timeout ${f.timeoutMs} ms)\n`, table(rows));
 }
 
+/** The bulk subjects by their --bulk-subjects name, in table order. */
+export const BULK_SUBJECTS: Record<string, bulk.BulkSubject> = {
+  raw: bulk.rawSubject,
+  builtin: bulk.vipcastBackendSubject('builtin'),
+  stream: bulk.gobgpStreamSubject,
+  gobgp: bulk.vipcastBackendSubject('gobgp'),
+  unary: bulk.gobgpUnarySubject,
+  cli: bulk.gobgpCliSubject,
+  exabgp: bulk.exabgpSubject,
+};
+
 async function runBulk(p: Profile, out: Outcome): Promise<void> {
   const b = p.bulk;
-  const subjects: bulk.BulkSubject[] = [
-    bulk.rawSubject,
-    bulk.vipcastBackendSubject('builtin'),
-    bulk.gobgpStreamSubject,
-    bulk.vipcastBackendSubject('gobgp'),
-    bulk.gobgpUnarySubject,
-    bulk.gobgpCliSubject,
-    bulk.exabgpSubject,
-  ];
+  const subjects = (b.subjects ?? Object.keys(BULK_SUBJECTS)).map((k) => BULK_SUBJECTS[k]!);
   const rows: Row[] = [];
   const raw: Record<string, bulk.BulkTiming[]> = {};
   for (const n of b.sizes) {
     const totals = new Map<bulk.BulkSubject, number>();
-    for (const s of subjects) {
-      const nn = s === bulk.gobgpCliSubject ? Math.min(n, b.cliN) : n;
-      if (s === bulk.gobgpCliSubject && n !== b.sizes[0]) continue; // one CLI size only: ~30 ms per process
-      const label = `${s.name}`;
-      progress(`bulk N=${nn} ${label}`);
-      const trials: bulk.BulkTiming[] = [];
-      for (let t = 0; t < b.trials; t++) {
-        const r = await attempt(out, `bulk N=${nn} ${label}`, () => bulk.measureBulk(s, nn, b.timeoutMs));
-        if (!r) break;
-        trials.push(r);
+    const sizeOf = (s: bulk.BulkSubject): number => (s === bulk.gobgpCliSubject ? Math.min(n, b.cliN) : n);
+    // One CLI size only: ~30 ms per process.
+    const active = subjects.filter((s) => s !== bulk.gobgpCliSubject || n === b.sizes[0]);
+    // Trials alternate between the subjects (A B C, A B C, ...), so that a change in the load of a
+    // shared machine weighs on all of them alike instead of on whichever ran during it.
+    const timings = new Map<bulk.BulkSubject, bulk.BulkTiming[]>(active.map((s) => [s, []]));
+    const failed = new Set<bulk.BulkSubject>();
+    for (let t = 0; t < b.trials; t++) {
+      for (const s of active) {
+        if (failed.has(s)) continue;
+        progress(`bulk N=${sizeOf(s)} ${s.name} (trial ${t + 1}/${b.trials})`);
+        const r = await attempt(out, `bulk N=${sizeOf(s)} ${s.name}`, () => bulk.measureBulk(s, sizeOf(s), b.timeoutMs));
+        if (r) timings.get(s)!.push(r);
+        else failed.add(s);
       }
+    }
+    for (const s of active) {
+      const nn = sizeOf(s);
+      const label = `${s.name}`;
+      const trials = timings.get(s)!;
       raw[`${nn} ${label}`] = trials;
       if (trials.length === 0) {
         rows.push({ N: String(nn), subject: label, trials: '0', advertise: 'FAILED (see log)' });
@@ -252,9 +265,15 @@ const RUNNERS: Record<Section, (p: Profile, out: Outcome) => Promise<void>> = {
   reconcile: runReconcile,
 };
 
-/** `only`: the sections to run, in SECTIONS order (default all). */
-export async function runBench(profileName: 'quick' | 'full', outDir?: string, only: readonly Section[] = SECTIONS): Promise<{ failures: string[]; markdown: string; dir: string }> {
-  const p = PROFILES[profileName];
+/** `only`: the sections to run, in SECTIONS order (default all); `bulk`: overrides of the profile's bulk settings. */
+export async function runBench(
+  profileName: 'quick' | 'full',
+  outDir?: string,
+  only: readonly Section[] = SECTIONS,
+  bulkOverrides: Partial<Profile['bulk']> = {},
+): Promise<{ failures: string[]; markdown: string; dir: string }> {
+  const base = PROFILES[profileName];
+  const p: Profile = { ...base, bulk: { ...base.bulk, ...bulkOverrides } };
   const t0 = performance.now();
   const machine = await describeMachine();
   const out: Outcome = { failures: [], json: { machine, profile: p.name, sections: only }, md: [] };
@@ -280,11 +299,42 @@ function parseOnly(args: string[]): Section[] {
   return names as Section[];
 }
 
+/**
+ * `--bulk-sizes 10000,100000`, `--bulk-trials 5`, `--bulk-subjects stream,gobgp` (names of
+ * BULK_SUBJECTS): a narrower bulk run, e.g. the GoBGP backend against AddPathStream at one size.
+ */
+export function parseBulkOverrides(args: string[]): Partial<Profile['bulk']> {
+  const value = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (!v || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const count = (flag: string, text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes positive integers; got "${text}"`);
+    return n;
+  };
+  const o: Partial<Profile['bulk']> = {};
+  const sizes = value('--bulk-sizes');
+  if (sizes) o.sizes = sizes.split(',').map((t) => count('--bulk-sizes', t));
+  const trials = value('--bulk-trials');
+  if (trials) o.trials = count('--bulk-trials', trials);
+  const subjects = value('--bulk-subjects');
+  if (subjects) {
+    o.subjects = subjects.split(',');
+    const bad = o.subjects.filter((s) => !(s in BULK_SUBJECTS));
+    if (bad.length > 0) throw new Error(`--bulk-subjects takes a comma-separated list of ${Object.keys(BULK_SUBJECTS).join(', ')}; got "${subjects}"`);
+  }
+  return o;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const outIdx = args.indexOf('--out');
   const outDir = outIdx >= 0 ? args[outIdx + 1] : undefined;
-  const r = await runBench(args.includes('--quick') ? 'quick' : 'full', outDir, parseOnly(args));
+  const r = await runBench(args.includes('--quick') ? 'quick' : 'full', outDir, parseOnly(args), parseBulkOverrides(args));
   process.stdout.write(r.markdown + '\n');
   process.stderr.write(`results written to ${r.dir}\n`);
   process.exitCode = r.failures.length ? 1 : 0;
