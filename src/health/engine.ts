@@ -20,7 +20,7 @@ import { CheckPools, checkerFactory, type CheckerFactory } from './checks/index.
 import { CoarseTimers } from './coarse-timers.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { FAILPOINTS_ENV, hangGate, parseFailpoints, type Failpoint, type HangGate } from './failpoints.js';
-import { VipRunner } from './runner.js';
+import { VipRunner, type CarriedHealth } from './runner.js';
 import type { CheckResult, VipHealth } from './types.js';
 
 export type { VipHealth } from './types.js';
@@ -111,9 +111,13 @@ export class HealthEngine {
 
   /**
    * Reload. A VIP with the same name, checks and require keeps its state and timers (a changed
-   * policy applies from its next round); a VIP whose checks or require changed starts over
-   * ("starting"), since old results say nothing about new checks; removed VIPs stop; new ones
-   * start. Shared connections survive: new checks take their reference before old ones let go.
+   * policy applies from its next round). A VIP whose checks or require changed gets a new
+   * runner, since old results say nothing about new checks, but it keeps the VIP's health: the
+   * new checks run at once, and it takes `fall` failures of them to withdraw an up VIP (or
+   * `rise` passes to raise a down one). Starting over from down would withdraw a healthy VIP on
+   * every node at once when a ConfigMap edit touches one check's timeout. Removed VIPs stop;
+   * new ones start. Shared connections survive: new checks take their reference before old
+   * ones let go.
    */
   update(vips: VipConfig[]): void {
     this.#vips = vips;
@@ -125,7 +129,7 @@ export class HealthEngine {
         runner.replaceConfig(vip);
         continue;
       }
-      this.#add(vip);
+      this.#add(vip, runner?.carriedOver());
       if (runner) this.#retire(runner);
     }
     for (const [name, runner] of this.#runners) {
@@ -152,7 +156,7 @@ export class HealthEngine {
     return this.#lastRoundAt;
   }
 
-  #add(vip: VipConfig): void {
+  #add(vip: VipConfig, carried?: CarriedHealth): void {
     const runner = new VipRunner(vip, {
       clock: this.#runnerClock,
       roundTimers: this.#roundTimers,
@@ -161,6 +165,7 @@ export class HealthEngine {
       createChecker: this.#createChecker,
       onTransition: (h) => this.#emit(h),
       ...(this.#onCheckResult ? { onCheckResult: this.#onCheckResult } : {}),
+      ...(carried ? { carried } : {}),
     });
     this.#runners.set(vip.name, runner);
     runner.start();

@@ -57,6 +57,15 @@ export interface RunnerDeps {
   createChecker: CheckerFactory;
   onCheckResult?: (vip: string, check: string, result: CheckResult) => void;
   onTransition: (health: VipHealth) => void;
+  /** The health of the runner this one replaces (a reload changed the VIP's checks). */
+  carried?: CarriedHealth;
+}
+
+/** What a replaced runner hands on: the VIP's health and since when, not its check results. */
+export interface CarriedHealth {
+  healthy: boolean;
+  since: number;
+  detector: Detector;
 }
 
 interface Slot {
@@ -117,12 +126,23 @@ export class VipRunner {
   constructor(vip: VipConfig, deps: RunnerDeps) {
     this.#vip = vip;
     this.#deps = deps;
-    this.#since = deps.clock.now();
+    this.#since = deps.carried?.since ?? deps.clock.now();
+    if (deps.carried) {
+      // Still "starting" (first round at once, fast_interval while it settles), from the
+      // carried health: the new checks must fail `fall` times to bring an up VIP down.
+      this.#state = { healthy: deps.carried.healthy, successes: 0, failures: 0, starting: true };
+      this.#lastDetector = deps.carried.detector;
+    }
     const fire = (): void => this.#fire();
     this.#roundTimer = timerSource(deps.roundTimers ?? deps.clock).timer(fire);
     this.#passiveTimer = clockTimers(deps.clock).timer(fire);
     this.#slots = vip.checks.map((spec) => ({ spec, checker: deps.createChecker(spec, this.#timeoutOf(spec)), lastPassiveAt: Number.NEGATIVE_INFINITY }));
     this.#every = this.#slots.map((_, i) => i);
+  }
+
+  /** For the runner that replaces this one on a reload (see HealthEngine.update). */
+  carriedOver(): CarriedHealth {
+    return { healthy: this.#state.healthy, since: this.#since, detector: this.#lastDetector };
   }
 
   get name(): string {
@@ -417,7 +437,7 @@ export class VipRunner {
   }
 
   #reason(): string {
-    if (this.#state.starting) return 'starting';
+    if (this.#state.starting) return this.#state.healthy ? 'ok, checks changed: first run pending' : 'starting';
     const failing = this.#slots.filter((s) => s.last?.ok !== true);
     const failText = failing.map((s) => `${s.spec.label}: ${s.last?.reason ?? 'not run yet'}`).join('; ');
     const { rise, fall } = this.#vip.policy;

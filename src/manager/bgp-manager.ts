@@ -87,7 +87,12 @@ export class BgpManager {
         const dropped = existing.config.checks.map((c) => c.label).filter((l) => !kept.has(l));
         if (dropped.length > 0) this.opts.metrics?.forgetChecks(config.name, dropped);
         existing.config = config;
-      } else this.vips.set(config.name, newRuntime(config, now));
+      } else {
+        this.vips.set(config.name, newRuntime(config, now));
+        // Exported from the start: a VIP that never passed must show as 0, not be missing (an
+        // alert on vipcast_vip_healthy == 0 would not see it).
+        this.opts.metrics?.vipHealthy.set({ vip: config.name }, 0);
+      }
     }
     this.recompute();
   }

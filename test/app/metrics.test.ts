@@ -125,4 +125,25 @@ describe('metrics and /v1/vips of a running vipcast', () => {
     backend.report('active');
     expect(value(await metrics(), 'vipcast_bgp_peer_established', { peer: '127.0.0.2' })).toBe(0);
   });
+
+  it('a VIP that has never been healthy is exported as vipcast_vip_healthy 0 (not missing)', async () => {
+    const host = loopbackAddress();
+    const port = await freePort(host); // nothing listens: refused from the first run
+    const check: CheckSpec = { type: 'tcp', label: `tcp:${host}:${port}`, host, port, passive: false };
+    const policy = { intervalMs: 300, fastIntervalMs: 150, timeoutMs: 250, rise: 1, fall: 1, jitter: 0 };
+    const app = new Vipcast(appConfig({ vips: [vipConfig('never', 11, { policy, checks: [check] })], shutdown: { gracefulCommunity: false, gracePeriodMs: 0 } }), {
+      logger: silentLogger,
+      metrics: new Metrics(),
+      createBackend: () => new PeerReportingBackend(),
+      createHealth: (vips, o) => new HealthEngine(vips, { logger: o.logger, onCheckResult: o.onCheckResult }),
+    });
+    const { adminPort } = await app.start();
+    cleanup.push(() => app.shutdown());
+    const text = async (): Promise<string> => (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    // Wait until checks have failed, so the gauge is not merely racing the first round.
+    await waitFor(async () => (value(await text(), 'vipcast_check_failures_total', { vip: 'never', check: check.label }) ?? 0) >= 2, { timeoutMs: 10_000, what: 'two failed checks' });
+    const t = await text();
+    expect(value(t, 'vipcast_vip_healthy', { vip: 'never' })).toBe(0);
+    expect(value(t, 'vipcast_vip_advertised', { vip: 'never' })).toBe(0);
+  });
 });

@@ -31,7 +31,7 @@ describe.skipIf(!hasBird() || !hasBuild())('ConfigMap symlink swap under a runni
   let adminPort: number;
   let generation = 0;
 
-  const render = (vips: Array<{ name: string; prefix: string; med: number }>): string => `
+  const render = (vips: Array<{ name: string; prefix: string; med: number; timeout?: string }>): string => `
 bgp:
   local_as: 65001
   router_id: ${ourAddr}
@@ -41,7 +41,7 @@ bgp:
     - { address: ${birdAddr}, port: ${birdPort}, remote_as: 65000, local_address: ${ourAddr}, ebgp_multihop: 2 }
 health: { interval: 300ms, fast_interval: 100ms, timeout: 200ms, rise: 1, fall: 1 }
 vips:
-${vips.map((v) => `  - { name: ${v.name}, prefix: ${v.prefix}, attributes: { med: ${v.med} }, checks: [{ type: tcp, address: "${target.address}" }] }`).join('\n')}
+${vips.map((v) => `  - { name: ${v.name}, prefix: ${v.prefix}, attributes: { med: ${v.med} }, checks: [{ type: tcp, address: "${target.address}"${v.timeout ? `, timeout: ${v.timeout}` : ''} }] }`).join('\n')}
 shutdown: { graceful_community: false, grace_period: 0s }
 admin: { listen: 127.0.0.1:${adminPort} }
 `;
@@ -109,6 +109,19 @@ protocol bgp vc {
     expect([after.importUpdates - before.importUpdates, after.importWithdraws - before.importWithdraws]).toEqual([1, 0]);
     expect(await med(API)).toBe('10');
     expect(after.state).toBe('Established');
+  });
+
+  it('a changed check (its timeout) on an up VIP: no UPDATE and no withdraw at BIRD (the VIP keeps its health)', async () => {
+    const before = await birdStats(bird, 'vc');
+    const reloads = (): number => vipcast.output.split('configuration reloaded').length - 1;
+    const reloadsBefore = reloads();
+    await publish(render([{ name: 'web', prefix: WEB, med: 20 }, { name: 'api', prefix: API, med: 10, timeout: '150ms' }]));
+    // The log only tells when to look; the assertion is BIRD's.
+    await waitFor(() => reloads() > reloadsBefore, { timeoutMs: 10_000, what: 'the reload' });
+    await sleep(1_500); // several rounds of the new check (interval 300 ms); a withdraw would be counted
+    const after = await birdStats(bird, 'vc');
+    expect([after.importUpdates - before.importUpdates, after.importWithdraws - before.importWithdraws]).toEqual([0, 0]);
+    expect(await prefixes()).toEqual([API, WEB].sort());
   });
 
   it('a removed VIP is withdrawn and a new one starts checking and is advertised; the kept VIP untouched', async () => {

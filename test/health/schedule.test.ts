@@ -218,7 +218,7 @@ describe('engine schedule (fake clock)', () => {
     expect(r.engine.status('web')?.checks.map((c) => c.ok)).toEqual([...ups]);
   });
 
-  it('update() keeps unchanged VIPs, restarts changed ones, stops removed ones, starts new ones', async () => {
+  it('update() keeps unchanged VIPs, restarts changed ones from their health, stops removed ones, starts new ones', async () => {
     const targets = new Map<string, Target>();
     for (let i = 0; i < 4; i++) target(spec(i).label, targets);
     const a = vip('a', [spec(0)], { rise: 1, intervalMs: 1_000 });
@@ -236,7 +236,10 @@ describe('engine schedule (fake clock)', () => {
     r.engine.update([a2, b2, d]);
     expect(r.engine.status('a')).toMatchObject({ healthy: true });
     expect(r.engine.status('a')?.since.getTime()).toBe(sinceA);
-    expect(r.engine.status('b')).toMatchObject({ healthy: false, reason: 'starting' });
+    const sinceB = r.transitions.find((x) => x.h.name === 'b')!.h.since.getTime();
+    // b's checks changed: a new runner, but the VIP stays up (no withdraw on a check edit).
+    expect(r.engine.status('b')).toMatchObject({ healthy: true, reason: 'ok, checks changed: first run pending' });
+    expect(r.engine.status('b')?.since.getTime()).toBe(sinceB);
     expect(r.engine.status('c')).toBeUndefined();
     expect(r.engine.status('d')).toMatchObject({ healthy: false, reason: 'starting' });
     expect(targets.get(spec(0).label)!.runs).toBe(runsA); // a's timer was not reset to "now"
@@ -248,6 +251,45 @@ describe('engine schedule (fake clock)', () => {
       ['d', true],
     ]);
     expect(r.transitions.filter((x) => x.h.name === 'a')).toHaveLength(1);
+    expect(r.transitions.filter((x) => x.h.name === 'b')).toHaveLength(1); // only the first rise
+  });
+
+  it('update() changing an up VIP\'s checks: the new checks run at once and take fall failures to withdraw it', async () => {
+    const targets = new Map<string, Target>();
+    target(spec(0).label, targets);
+    const t1 = target(spec(1).label, targets);
+    t1.up = false;
+    const r = setup([vip('web', [spec(0)], { rise: 1, fall: 2, intervalMs: 10_000, fastIntervalMs: 500 })], targets);
+    r.engine.start();
+    await r.clock.advance(0);
+    expect(r.engine.status('web')?.healthy).toBe(true);
+    r.engine.update([vip('web', [spec(1)], { rise: 1, fall: 2, intervalMs: 10_000, fastIntervalMs: 500 })]);
+    await r.clock.advance(0);
+    // First failure of the new check: still up (fall 2), and no transition.
+    expect(t1.runs).toBe(1);
+    expect(r.engine.status('web')).toMatchObject({ healthy: true });
+    expect(r.transitions).toHaveLength(1);
+    await r.clock.advance(500);
+    expect(t1.runs).toBe(2);
+    expect(r.engine.status('web')?.healthy).toBe(false);
+    expect(r.transitions.map((x) => x.h.healthy)).toEqual([true, false]);
+  });
+
+  it('update() changing a down VIP\'s checks: it stays down until rise passes of the new checks', async () => {
+    const targets = new Map<string, Target>();
+    target(spec(0).label, targets).up = false;
+    const t1 = target(spec(1).label, targets);
+    const r = setup([vip('web', [spec(0)], { rise: 2, fall: 1, intervalMs: 10_000, fastIntervalMs: 500 })], targets);
+    r.engine.start();
+    await r.clock.advance(0);
+    expect(r.engine.status('web')?.healthy).toBe(false);
+    r.engine.update([vip('web', [spec(1)], { rise: 2, fall: 1, intervalMs: 10_000, fastIntervalMs: 500 })]);
+    await r.clock.advance(0);
+    expect(t1.runs).toBe(1);
+    expect(r.engine.status('web')).toMatchObject({ healthy: false, reason: 'rising 1/2' });
+    await r.clock.advance(500);
+    expect(r.engine.status('web')?.healthy).toBe(true);
+    expect(r.transitions.map((x) => x.h.healthy)).toEqual([true]);
   });
 
   it('update() with only a new policy keeps the state and uses the new timing', async () => {
