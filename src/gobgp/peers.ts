@@ -59,7 +59,9 @@ const famKey = (p: ApiPeer): string =>
 /**
  * Does the daemon's peer differ from the wanted one in anything vipcast configures? Compares only
  * those fields: ListPeer also returns defaults and state, which are not ours to judge. The
- * password is compared only when the daemon returns one (some versions blank it).
+ * password is always compared (3.10, v3.37.0 and v4.8.0 all return it from ListPeer, asserted in
+ * test/gobgp/peer-config), so adding one to a neighbor that had none is sent too; the text
+ * returned names what changed about it, never the password itself (it is logged).
  * connect_retry is not compared: it only paces reconnects, and GoBGP 3.10 answers any UpdatePeer,
  * even a timer-only one, by resetting the session (v3.37 and v4 do not; test/gobgp interop), so a
  * peer an older vipcast added with another value keeps it until the daemon restarts bare.
@@ -77,9 +79,16 @@ export function peerDiffers(have: ApiPeer, want: ApiPeer): string | undefined {
     ['passive_mode', !!have.transport?.passive_mode, !!want.transport?.passive_mode],
     ['families', famKey(have), famKey(want)],
   ];
-  if (have.conf?.auth_password) checks.push(['password', have.conf.auth_password, want.conf?.auth_password ?? '']);
   const diff = checks.find(([, a, b]) => a !== b);
-  return diff ? `${diff[0]}: ${String(diff[1])} -> ${String(diff[2])}` : undefined;
+  if (diff) return `${diff[0]}: ${String(diff[1])} -> ${String(diff[2])}`;
+  return passwordChange(have.conf?.auth_password ?? '', want.conf?.auth_password ?? '');
+}
+
+/** TCP-MD5 password difference, in words that never contain either password. */
+function passwordChange(have: string, want: string): string | undefined {
+  if (have === want) return undefined;
+  if (!have) return 'password: set';
+  return want ? 'password: changed' : 'password: removed';
 }
 
 /** GoBGP reports an unset local address as "", "0.0.0.0" or "::". */

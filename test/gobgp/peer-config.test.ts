@@ -38,6 +38,7 @@ for (const version of gobgpVersions()) {
     let daemon: Gobgpd | undefined;
     let backend: GobgpBackend | undefined;
     let dir = '';
+    let logLines: () => Array<Record<string, unknown>> = () => [];
     const peerAddr = loopbackAddress();
     const localAddr = loopbackAddress();
 
@@ -59,7 +60,8 @@ for (const version of gobgpVersions()) {
     it('AddPeer carries password, multihop, families, hold time, description and passive mode', async () => {
       const pw = join(dir, 'pw1');
       await writeFile(pw, 'first-secret\n');
-      const { logger } = captureLogger();
+      const { logger, lines } = captureLogger();
+      logLines = lines;
       const spec = neighbor(peerAddr, 1179, localAddr, { ebgpMultihop: 4, families: ['ipv4'], holdTimeSec: 30, description: 'tor-a', passive: true, passwordFile: pw });
       backend = new GobgpBackend(backendOptions(daemon!.apiAddress, { neighbors: [spec], logger }));
       await backend.start();
@@ -93,6 +95,19 @@ for (const version of gobgpVersions()) {
       expect((await shown()).conf?.auth_password).toBe('second-secret');
       await backend!.updateNeighbors([spec]);
       expect((await shown()).conf?.auth_password ?? '').toBe('');
+    });
+
+    it('a password added to a neighbor that had none reaches the daemon; no password is ever logged', async () => {
+      const pw3 = join(dir, 'pw3');
+      await writeFile(pw3, 'third-secret');
+      const spec = neighbor(peerAddr, 1179, localAddr, { ebgpMultihop: 8, families: ['ipv4', 'ipv6'], holdTimeSec: 15, description: 'tor-a', passive: true });
+      await backend!.updateNeighbors([spec]);
+      expect((await shown()).conf?.auth_password ?? '').toBe('');
+      await backend!.updateNeighbors([{ ...spec, passwordFile: pw3 }]);
+      expect((await shown()).conf?.auth_password).toBe('third-secret');
+      const log = JSON.stringify(logLines());
+      expect(log).toContain('password: set');
+      for (const secret of ['first-secret', 'second-secret', 'third-secret']) expect(log).not.toContain(secret);
     });
   });
 }
