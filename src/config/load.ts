@@ -3,8 +3,9 @@
  * every problem with file, line and YAML path.
  *
  * Each top-level section is validated on its own so that a mistake in one never hides the
- * problems of another. Within a section, cross-key rules (e.g. TCP-MD5 needs GoBGP) run once
- * that section's keys have the right shapes, as a compiler checks types after syntax.
+ * problems of another. Within a section, cross-key rules (e.g. require versus the number of
+ * checks) run whenever the keys they compare parsed, even if other keys failed
+ * (schema/cross-field.ts), so every problem shows in one run.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -16,7 +17,7 @@ import { MAX_CONFIG_BYTES, readYaml } from './source.js';
 import type { PathSegment, YamlSource } from './source.js';
 import { bgpSchema } from './schema/bgp.js';
 import type { ParsedNeighbor } from './schema/bgp.js';
-import { healthSection } from './schema/health.js';
+import { healthSection, policyDefaults } from './schema/health.js';
 import { adminSection, logSection, rootKeys, shutdownSection } from './schema/sections.js';
 import { vipsSchema } from './schema/vips.js';
 import { configWarnings } from './warnings.js';
@@ -48,7 +49,8 @@ export function parseConfigWithWarnings(text: string, fileName: string, env: Env
   const root = section(rootKeys, raw, []);
   const bgp = raw.bgp === undefined ? undefined : section(bgpSchema({ baseDir }), raw.bgp, ['bgp']);
   const health = section(healthSection, raw.health, ['health']);
-  const vips = section(vipsSchema({ baseDir, health, bindInterface: root?.bind_interface }), raw.vips, ['vips']);
+  // The VIPs inherit what parsed of health: (a bad health.jitter must not silence their timing rules).
+  const vips = section(vipsSchema({ baseDir, health: health ?? policyDefaults(raw.health), bindInterface: root?.bind_interface }), raw.vips, ['vips']);
   const shutdown = section(shutdownSection, raw.shutdown, ['shutdown']);
   const admin = section(adminSection({ baseDir }), raw.admin, ['admin']);
   const log = section(logSection, raw.log, ['log']);

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import type { RouteAttributes } from '../../backend/types.js';
 import { isIP } from 'node:net';
+import { needs, partsOf } from './cross-field.js';
 import { ipAddress, intIn, report, uint32 } from './primitives.js';
 
 /** RFC 1997, RFC 7999 (blackhole) and RFC 8326 (graceful shutdown) well-known communities. */
@@ -69,12 +70,20 @@ const extendedCommunity = z.string().transform((text, ctx) => {
   return n <= max ? `${kind}:${asn}:${n}` : bad(`with AS ${asn} the number must be 0..${max}`);
 });
 
+/** Duplicates among the items that parsed (canonical forms), also when another item failed. */
 function uniqueList<T extends z.ZodType<string>>(item: T) {
-  return z.array(item).superRefine((list, ctx) => {
-    list.forEach((v, i) => {
-      if (list.indexOf(v) !== i) report(ctx, 'duplicate', `"${v}" is listed twice`, [i]);
-    });
-  });
+  return z.array(item).superRefine(
+    (list, ctx) => {
+      const parts = partsOf(ctx);
+      const seen = new Set<string>();
+      list.forEach((v, i) => {
+        if (!parts.ok(i)) return;
+        if (seen.has(v)) report(ctx, 'duplicate', `"${v}" is listed twice`, [i]);
+        seen.add(v);
+      });
+    },
+    { when: needs('[]') },
+  );
 }
 
 /**

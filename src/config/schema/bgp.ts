@@ -7,6 +7,8 @@ import * as z from 'zod';
 import type { AddressFamily, NeighborSpec } from '../../backend/types.js';
 import { formatHostPort } from '../net.js';
 import type { GobgpConfig } from '../types.js';
+import { needs, partsOf } from './cross-field.js';
+import type { Parts } from './cross-field.js';
 import { asNumber, duration, filePath, hostPort, intIn, ipAddress, port, report } from './primitives.js';
 import type { SchemaContext } from './primitives.js';
 
@@ -39,9 +41,14 @@ function neighborSchema(sctx: SchemaContext) {
       families: z
         .array(family)
         .min(1, { message: 'must list at least one family' })
-        .superRefine((fs, ctx) => {
-          if (new Set(fs).size !== fs.length) report(ctx, 'duplicate', 'a family is listed twice');
-        })
+        .superRefine(
+          (fs, ctx) => {
+            const parts = partsOf(ctx);
+            const valid = fs.filter((_f, i) => parts.ok(i));
+            if (new Set(valid).size !== valid.length) report(ctx, 'duplicate', 'a family is listed twice');
+          },
+          { when: needs('[]') },
+        )
         .optional(),
       hold_time: holdTime.optional(),
       // TCP-MD5 (RFC 2385), both backends: gobgpd's auth_password, or TCP_MD5SIG set by the
@@ -49,11 +56,14 @@ function neighborSchema(sctx: SchemaContext) {
       // 1-80 bytes after one trailing newline is trimmed.
       password_file: filePath(sctx).optional(),
     })
-    .superRefine((n, ctx) => {
-      if (n.local_address !== undefined && n.local_address.includes(':') !== n.address.includes(':')) {
-        report(ctx, 'conflict', `local_address ${n.local_address} and address ${n.address} are of different families`, ['local_address']);
-      }
-    });
+    .superRefine(
+      (n, ctx) => {
+        if (n.local_address !== undefined && n.local_address.includes(':') !== n.address.includes(':')) {
+          report(ctx, 'conflict', `local_address ${n.local_address} and address ${n.address} are of different families`, ['local_address']);
+        }
+      },
+      { when: needs('address', 'local_address') },
+    );
 }
 
 function gobgpSchema(sctx: SchemaContext) {
@@ -63,11 +73,14 @@ function gobgpSchema(sctx: SchemaContext) {
       api_version: z.enum(['auto', 'v3', 'v4']).default('auto'),
       tls: z
         .strictObject({ ca_file: filePath(sctx).optional(), cert_file: filePath(sctx).optional(), key_file: filePath(sctx).optional() })
-        .superRefine((t, ctx) => {
-          if ((t.cert_file === undefined) !== (t.key_file === undefined)) {
-            report(ctx, 'conflict', 'cert_file and key_file go together (client certificate and its key)', [t.cert_file === undefined ? 'cert_file' : 'key_file']);
-          }
-        })
+        .superRefine(
+          (t, ctx) => {
+            if ((t.cert_file === undefined) !== (t.key_file === undefined)) {
+              report(ctx, 'conflict', 'cert_file and key_file go together (client certificate and its key)', [t.cert_file === undefined ? 'cert_file' : 'key_file']);
+            }
+          },
+          { when: needs('cert_file', 'key_file') },
+        )
         .optional(),
       resync_interval: duration(1_000, 86_400_000, '1s..24h').prefault('30s'),
     })
@@ -94,18 +107,31 @@ export function bgpSchema(sctx: SchemaContext) {
       next_hop: z.strictObject({ ipv4: ipAddress('ipv4').optional(), ipv6: ipAddress('ipv6').optional() }).prefault({}),
       neighbors: z.array(neighborSchema(sctx)).default([]),
     })
-    .superRefine((b, ctx) => {
-      const gobgp = b.gobgp_address !== undefined;
-      if (!gobgp && b.gobgp !== undefined) {
-        report(ctx, 'conflict', 'the gobgp: block configures the GoBGP backend, which needs bgp.gobgp_address', ['gobgp']);
-      }
-      const manage = b.gobgp?.manage ?? true;
-      if (gobgp && !manage) checkUnmanaged(b, ctx);
-      if (!gobgp && b.neighbors.length === 0) {
-        report(ctx, 'required', 'the built-in speaker needs at least one neighbor', ['neighbors']);
-      }
-      checkNeighbors(b, gobgp, ctx);
-    })
+    // Which backend is meant is only known when gobgp_address parsed: every backend rule needs it.
+    .superRefine(
+      (b, ctx) => {
+        if (b.gobgp_address === undefined && b.gobgp !== undefined) {
+          report(ctx, 'conflict', 'the gobgp: block configures the GoBGP backend, which needs bgp.gobgp_address', ['gobgp']);
+        }
+      },
+      { when: needs('gobgp_address') },
+    )
+    .superRefine(
+      (b, ctx) => {
+        if (b.gobgp_address !== undefined && b.gobgp?.manage === false) checkUnmanaged(b, ctx);
+      },
+      { when: needs('gobgp_address', 'gobgp.manage', 'neighbors[]') },
+    )
+    .superRefine(
+      (b, ctx) => {
+        if (b.gobgp_address === undefined && b.neighbors.length === 0) {
+          report(ctx, 'required', 'the built-in speaker needs at least one neighbor', ['neighbors']);
+        }
+      },
+      { when: needs('gobgp_address', 'neighbors[]') },
+    )
+    .superRefine((b, ctx) => checkNeighborBackend(b, b.gobgp_address !== undefined, partsOf(ctx), ctx), { when: needs('gobgp_address', 'neighbors[]') })
+    .superRefine((b, ctx) => uniqueNeighbors(b, partsOf(ctx), ctx), { when: needs('neighbors[]') })
     .transform((b) => ({
       localAs: b.local_as,
       routerId: b.router_id,
@@ -142,16 +168,25 @@ function checkUnmanaged(b: RawBgp, ctx: Ctx): void {
   if (b.neighbors.length > 0) report(ctx, 'conflict', `neighbors have no effect: ${why}`, ['neighbors']);
 }
 
-function checkNeighbors(b: RawBgp, gobgp: boolean, ctx: Ctx): void {
+/** Neighbor addresses are compared canonically (load-time canonicalisation), among the neighbors whose address parsed. */
+function uniqueNeighbors(b: RawBgp, parts: Parts, ctx: Ctx): void {
   const seen = new Map<string, number>();
   b.neighbors.forEach((n, i) => {
+    if (!parts.ok('neighbors', i, 'address')) return;
     const first = seen.get(n.address);
     if (first !== undefined) report(ctx, 'duplicate', `neighbor ${n.address} is already neighbors[${first}]`, ['neighbors', i, 'address']);
     else seen.set(n.address, i);
-    if (gobgp && n.ttl_security) {
+  });
+}
+
+/** Per-neighbor keys one backend cannot honour; each read only where it parsed. */
+function checkNeighborBackend(b: RawBgp, gobgp: boolean, parts: Parts, ctx: Ctx): void {
+  b.neighbors.forEach((n, i) => {
+    if (gobgp && parts.ok('neighbors', i, 'ttl_security') && n.ttl_security) {
       report(ctx, 'conflict', 'ttl_security (GTSM) is implemented by the built-in speaker only; vipcast does not configure it in gobgpd', ['neighbors', i, 'ttl_security']);
     }
-    if (!gobgp && n.passive && b.listen === undefined) {
+    // A listen: that failed to parse is still written: the operator meant one, so no conflict.
+    if (!gobgp && parts.ok('neighbors', i, 'passive') && n.passive && b.listen === undefined) {
       report(ctx, 'conflict', 'a passive neighbor waits for the peer to connect: the built-in speaker then needs bgp.listen', ['neighbors', i, 'passive']);
     }
   });

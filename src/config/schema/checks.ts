@@ -16,6 +16,7 @@ import { unitCgroupPath } from '../../health/passive/unit-cgroup.js';
 import type { CheckSpec, DnsRecordType } from '../../health/types.js';
 import { formatDuration } from '../duration.js';
 import { formatHostPort } from '../net.js';
+import { needs } from './cross-field.js';
 import { duration, filePath, hostPort, report } from './primitives.js';
 import type { SchemaContext } from './primitives.js';
 
@@ -98,14 +99,22 @@ function httpCheck() {
       headers: z.record(headerName, headerValue).default({}),
       tls_skip_verify: z.boolean().default(false),
     })
-    .superRefine((c, ctx) => {
-      if (c.tls_skip_verify && c.url.protocol !== 'https:') {
-        report(ctx, 'conflict', 'tls_skip_verify only applies to https URLs', ['tls_skip_verify']);
-      }
-      if (c.method === 'HEAD' && c.body_contains !== undefined) {
-        report(ctx, 'conflict', 'body_contains needs a body: HEAD responses have none (use method: GET)', ['body_contains']);
-      }
-    })
+    .superRefine(
+      (c, ctx) => {
+        if (c.tls_skip_verify && c.url.protocol !== 'https:') {
+          report(ctx, 'conflict', 'tls_skip_verify only applies to https URLs', ['tls_skip_verify']);
+        }
+      },
+      { when: needs('tls_skip_verify', 'url') },
+    )
+    .superRefine(
+      (c, ctx) => {
+        if (c.method === 'HEAD' && c.body_contains !== undefined) {
+          report(ctx, 'conflict', 'body_contains needs a body: HEAD responses have none (use method: GET)', ['body_contains']);
+        }
+      },
+      { when: needs('method', 'body_contains') },
+    )
     .transform((c): ParsedCheck => ({
       type: 'http',
       label: c.label ?? `http:${c.url.host}${c.url.pathname}${c.url.search}`,
@@ -138,9 +147,12 @@ function tcpCheck() {
       address: hostPort(),
       connect_interval: duration(MIN_CONNECT_INTERVAL_MS, HOUR, '50ms..1h').optional(),
     })
-    .superRefine((c, ctx) => {
-      if (c.connect_interval !== undefined && !c.passive) report(ctx, 'conflict', NO_CONNECT_INTERVAL, ['connect_interval']);
-    })
+    .superRefine(
+      (c, ctx) => {
+        if (c.connect_interval !== undefined && !c.passive) report(ctx, 'conflict', NO_CONNECT_INTERVAL, ['connect_interval']);
+      },
+      { when: needs('connect_interval', 'passive') },
+    )
     .transform((c): ParsedCheck => ({
       type: 'tcp',
       label: c.label ?? `tcp:${formatHostPort(c.address.host, c.address.port)}`,
@@ -154,9 +166,9 @@ function tcpCheck() {
 }
 
 /** A tcp check's connect_interval below the VIP's interval would be a fresh connect every run anyway: refused as a likely mistake. */
-export function connectIntervalIssue(c: CheckSpec, intervalMs: number): string | undefined {
-  if (c.type !== 'tcp' || c.connectIntervalMs === undefined || c.connectIntervalMs >= intervalMs) return undefined;
-  return `connect_interval (${formatDuration(c.connectIntervalMs)}) must be at least the VIP's interval (${formatDuration(intervalMs)})`;
+export function connectIntervalIssue(connectIntervalMs: number | undefined, intervalMs: number): string | undefined {
+  if (connectIntervalMs === undefined || connectIntervalMs >= intervalMs) return undefined;
+  return `connect_interval (${formatDuration(connectIntervalMs)}) must be at least the VIP's interval (${formatDuration(intervalMs)})`;
 }
 
 /** A unit name or cgroup path, resolved to the cgroup path relative to the cgroup v2 mount. */
@@ -238,9 +250,12 @@ function grpcCheck() {
       tls: z.boolean().default(false),
       tls_skip_verify: z.boolean().default(false),
     })
-    .superRefine((c, ctx) => {
-      if (c.tls_skip_verify && !c.tls) report(ctx, 'conflict', 'tls_skip_verify only applies with tls: true', ['tls_skip_verify']);
-    })
+    .superRefine(
+      (c, ctx) => {
+        if (c.tls_skip_verify && !c.tls) report(ctx, 'conflict', 'tls_skip_verify only applies with tls: true', ['tls_skip_verify']);
+      },
+      { when: needs('tls_skip_verify', 'tls') },
+    )
     .transform((c): ParsedCheck => ({
       type: 'grpc',
       label: c.label ?? `grpc:${formatHostPort(c.address.host, c.address.port)}${c.service === '' ? '' : `/${c.service}`}`,

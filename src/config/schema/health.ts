@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import type { HealthPolicy } from '../../health/types.js';
 import { formatDuration } from '../duration.js';
+import { needs } from './cross-field.js';
 import { duration, intIn, percent, report } from './primitives.js';
 
 export const DEFAULT_POLICY: HealthPolicy = {
@@ -53,29 +54,83 @@ export function applyPolicy(base: HealthPolicy, o: PolicyOverrides): HealthPolic
 }
 
 /**
- * Cross-key timing rules for an effective policy. `o` says which keys were written here, so the
- * problem is reported at a key the reader can see (the timeout if it was set, else the interval).
+ * Defaults as far as they are known: a key is missing when its `health:` value is invalid (that
+ * problem is reported there), and the rules needing it are skipped for the VIPs.
  */
-export function checkPolicy(p: HealthPolicy, o: PolicyOverrides, ctx: { addIssue: z.core.$RefinementCtx['addIssue'] }): void {
-  // A check never overlaps itself, so a timeout at or above the interval would silently
-  // stretch the interval; refuse it instead.
-  if (p.timeoutMs >= p.intervalMs) {
-    const at = o.timeout !== undefined || o.interval === undefined ? 'timeout' : 'interval';
-    const hint = at === 'interval' ? ' (the timeout is inherited: set a shorter timeout next to this interval)' : '';
-    report(ctx, 'conflict', `timeout (${formatDuration(p.timeoutMs)}) must be shorter than interval (${formatDuration(p.intervalMs)}): a check never overlaps itself${hint}`, [at]);
-  }
-  if (p.fastIntervalMs > p.intervalMs) {
-    const at = o.fast_interval !== undefined || o.interval === undefined ? 'fast_interval' : 'interval';
-    report(ctx, 'conflict', `fast_interval (${formatDuration(p.fastIntervalMs)}) must not be longer than interval (${formatDuration(p.intervalMs)})`, [at]);
-  }
+export type PolicyDefaults = Partial<HealthPolicy>;
+
+type Ctx = { addIssue: z.core.$RefinementCtx['addIssue'] };
+
+/**
+ * The cross-key timing rules, for `health:` (defaults: DEFAULT_POLICY) and for each VIP
+ * (defaults: the `health:` section). `o` says which keys were written here, so the problem is
+ * reported at a key the reader can see (the timeout if it was set, else the interval). A rule
+ * whose keys are all inherited is the `health:` section's problem, reported there only. Each
+ * comes with the keys it reads, for its `when` (./cross-field.ts).
+ */
+export function timingRules(defaults: PolicyDefaults) {
+  return {
+    timeout: {
+      // A check never overlaps itself, so a timeout at or above the interval would silently
+      // stretch the interval; refuse it instead.
+      rule: (o: PolicyOverrides, ctx: Ctx): void => {
+        const timeoutMs = o.timeout ?? defaults.timeoutMs;
+        const intervalMs = o.interval ?? defaults.intervalMs;
+        if (timeoutMs === undefined || intervalMs === undefined || (o.timeout === undefined && o.interval === undefined)) return;
+        if (timeoutMs < intervalMs) return;
+        const at = o.timeout !== undefined ? 'timeout' : 'interval';
+        const hint = at === 'interval' ? ' (the timeout is inherited: set a shorter timeout next to this interval)' : '';
+        report(ctx, 'conflict', `timeout (${formatDuration(timeoutMs)}) must be shorter than interval (${formatDuration(intervalMs)}): a check never overlaps itself${hint}`, [at]);
+      },
+      when: needs('timeout', 'interval'),
+    },
+    fastInterval: {
+      rule: (o: PolicyOverrides, ctx: Ctx): void => {
+        const fastMs = o.fast_interval ?? defaults.fastIntervalMs;
+        const intervalMs = o.interval ?? defaults.intervalMs;
+        if (fastMs === undefined || intervalMs === undefined || (o.fast_interval === undefined && o.interval === undefined)) return;
+        if (fastMs <= intervalMs) return;
+        const at = o.fast_interval !== undefined ? 'fast_interval' : 'interval';
+        report(ctx, 'conflict', `fast_interval (${formatDuration(fastMs)}) must not be longer than interval (${formatDuration(intervalMs)})`, [at]);
+      },
+      when: needs('fast_interval', 'interval'),
+    },
+  };
 }
+
+const healthRules = timingRules(DEFAULT_POLICY);
 
 /** The `health:` section: defaults for every VIP. */
 export const healthSection = z
   .strictObject(policyShape)
+  .superRefine(healthRules.timeout.rule, { when: healthRules.timeout.when })
+  .superRefine(healthRules.fastInterval.rule, { when: healthRules.fastInterval.when })
   .prefault({})
-  .transform((o, ctx) => {
-    const p = applyPolicy(DEFAULT_POLICY, o);
-    checkPolicy(p, o, ctx);
-    return p;
-  });
+  .transform((o) => applyPolicy(DEFAULT_POLICY, o));
+
+const POLICY_KEYS = [
+  ['interval', 'intervalMs'],
+  ['fast_interval', 'fastIntervalMs'],
+  ['timeout', 'timeoutMs'],
+  ['rise', 'rise'],
+  ['fall', 'fall'],
+  ['jitter', 'jitter'],
+] as const satisfies ReadonlyArray<readonly [keyof typeof policyShape, keyof HealthPolicy]>;
+
+/**
+ * The defaults the VIPs inherit, also when `health:` is invalid: each key that parsed on its
+ * own (or its default when absent), so a bad `health.jitter` does not silence the VIPs' timing
+ * rules. Undefined keys are unknown.
+ */
+export function policyDefaults(raw: unknown): PolicyDefaults {
+  const whole = healthSection.safeParse(raw);
+  if (whole.success) return whole.data;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+  const given = raw as Record<string, unknown>;
+  const out: PolicyDefaults = {};
+  for (const [key, field] of POLICY_KEYS) {
+    const r = policyShape[key].safeParse(given[key]);
+    if (r.success) out[field] = r.data ?? DEFAULT_POLICY[field];
+  }
+  return out;
+}

@@ -4,19 +4,24 @@
  * in through VipsContext.
  */
 import * as z from 'zod';
-import type { HealthPolicy } from '../../health/types.js';
 import type { VipConfig } from '../types.js';
 import { DEFAULT_ATTRIBUTES, attributesObject, mergeAttributes } from './attributes.js';
 import { checkSchema, connectIntervalIssue } from './checks.js';
 import type { ParsedCheck } from './checks.js';
-import { DEFAULT_POLICY, applyPolicy, checkPolicy, policyShape } from './health.js';
+import { DEFAULT_POLICY, applyPolicy, policyShape, timingRules } from './health.js';
+import type { PolicyDefaults } from './health.js';
+import { needs, partsOf } from './cross-field.js';
+import type { Parts } from './cross-field.js';
 import { duration, filePath, interfaceName, name, report, vipPrefix } from './primitives.js';
 import type { SchemaContext } from './primitives.js';
 import { formatDuration } from '../duration.js';
 
 export interface VipsContext extends SchemaContext {
-  /** Effective `health:` defaults; undefined when that section is invalid (timing rules are then skipped). */
-  health: HealthPolicy | undefined;
+  /**
+   * The `health:` defaults as far as they parsed (health.ts policyDefaults): a key is missing
+   * when its value there is invalid, and the timing rules needing it are then skipped.
+   */
+  health: PolicyDefaults;
   /** Global default for bind_interface. */
   bindInterface: string | undefined;
 }
@@ -32,7 +37,12 @@ const whenDown = z.union([z.literal('withdraw'), z.strictObject({ attributes: at
 /** Hold-down beyond an hour would strand a recovered service for longer than anyone would notice why. */
 const HOUR = 3_600_000;
 
+/**
+ * One VIP, not yet transformed: the transform runs over the whole list (vipsSchema), so that
+ * the list's rules see every VIP in one shape, the parsed and the failed alike.
+ */
 function vipSchema(vctx: VipsContext) {
+  const timing = timingRules(vctx.health);
   return z
     .strictObject({
       name,
@@ -48,39 +58,46 @@ function vipSchema(vctx: VipsContext) {
       hold_down: duration(0, HOUR, '0s..1h').prefault('0s'),
       bind_interface: interfaceName.optional(),
     })
-    .superRefine((v, ctx) => {
-      checkRequirement(v.require, v.checks.length, ctx);
-      checkLabels(v.checks, ctx);
-      const nh = v.attributes.next_hop;
-      if (nh !== undefined && nh.includes(':') !== (v.prefix.family === 'ipv6')) {
-        report(ctx, 'conflict', `next_hop ${nh} is not of the VIP's family (${v.prefix.family})`, ['attributes', 'next_hop']);
-      }
-      const downNh = v.when_down === 'withdraw' ? undefined : v.when_down.attributes.next_hop;
-      if (downNh !== undefined && downNh.includes(':') !== (v.prefix.family === 'ipv6')) {
-        report(ctx, 'conflict', `next_hop ${downNh} is not of the VIP's family (${v.prefix.family})`, ['when_down', 'attributes', 'next_hop']);
-      }
-      if (vctx.health) checkTiming(vctx.health, v, ctx);
-    })
-    .transform((v): VipConfig => {
-      // Without valid health: defaults the whole parse fails anyway; DEFAULT_POLICY keeps this total.
-      const policy = applyPolicy(vctx.health ?? DEFAULT_POLICY, v);
-      const attributes = mergeAttributes(DEFAULT_ATTRIBUTES, v.attributes);
-      return {
-        name: v.name,
-        prefix: v.prefix.prefix,
-        family: v.prefix.family,
-        address: v.prefix.address,
-        require: v.require,
-        // The check's own timeout, else the VIP's: filled in so the engine has one number.
-        checks: v.checks.map(({ labelSet: _labelSet, ...c }) => ({ ...c, timeoutMs: c.timeoutMs ?? policy.timeoutMs })),
-        policy,
-        attributes,
-        whenDown: v.when_down === 'withdraw' ? 'withdraw' : { attributes: mergeAttributes(attributes, v.when_down.attributes) },
-        drainFile: v.drain_file,
-        holdDownMs: v.hold_down,
-        bindInterface: v.bind_interface ?? vctx.bindInterface,
-      };
-    });
+    // The number of checks is known even when one of them is invalid.
+    .superRefine((v, ctx) => checkRequirement(v.require, v.checks.length, ctx), { when: needs('require', 'checks[]') })
+    .superRefine((v, ctx) => checkLabels(v.checks, partsOf(ctx), ctx), { when: needs('checks[]') })
+    .superRefine(
+      (v, ctx) => checkNextHopFamily(v.attributes.next_hop, v.prefix.family, ['attributes', 'next_hop'], ctx),
+      { when: needs('prefix', 'attributes.next_hop') },
+    )
+    .superRefine(
+      (v, ctx) => {
+        if (v.when_down === 'withdraw') return;
+        checkNextHopFamily(v.when_down.attributes.next_hop, v.prefix.family, ['when_down', 'attributes', 'next_hop'], ctx);
+      },
+      { when: needs('prefix', 'when_down.attributes.next_hop') },
+    )
+    .superRefine(timing.timeout.rule, { when: timing.timeout.when })
+    .superRefine(timing.fastInterval.rule, { when: timing.fastInterval.when })
+    .superRefine((v, ctx) => checkCheckTiming(v.interval ?? vctx.health.intervalMs, v.checks, partsOf(ctx), ctx), { when: needs('interval', 'checks[]') });
+}
+
+type ParsedVip = z.output<ReturnType<typeof vipSchema>>;
+
+function toVipConfig(v: ParsedVip, vctx: VipsContext): VipConfig {
+  // Without valid health: defaults the whole parse fails anyway; DEFAULT_POLICY keeps this total.
+  const policy = applyPolicy({ ...DEFAULT_POLICY, ...vctx.health }, v);
+  const attributes = mergeAttributes(DEFAULT_ATTRIBUTES, v.attributes);
+  return {
+    name: v.name,
+    prefix: v.prefix.prefix,
+    family: v.prefix.family,
+    address: v.prefix.address,
+    require: v.require,
+    // The check's own timeout, else the VIP's: filled in so the engine has one number.
+    checks: v.checks.map(({ labelSet: _labelSet, ...c }) => ({ ...c, timeoutMs: c.timeoutMs ?? policy.timeoutMs })),
+    policy,
+    attributes,
+    whenDown: v.when_down === 'withdraw' ? 'withdraw' : { attributes: mergeAttributes(attributes, v.when_down.attributes) },
+    drainFile: v.drain_file,
+    holdDownMs: v.hold_down,
+    bindInterface: v.bind_interface ?? vctx.bindInterface,
+  };
 }
 
 type Ctx = { addIssue: z.core.$RefinementCtx['addIssue'] };
@@ -92,9 +109,17 @@ function checkRequirement(req: 'all' | 'any' | number, count: number, ctx: Ctx):
   }
 }
 
-function checkLabels(checks: ParsedCheck[], ctx: Ctx): void {
+function checkNextHopFamily(nh: string | undefined, family: 'ipv4' | 'ipv6', path: PropertyKey[], ctx: Ctx): void {
+  if (nh !== undefined && nh.includes(':') !== (family === 'ipv6')) {
+    report(ctx, 'conflict', `next_hop ${nh} is not of the VIP's family (${family})`, path);
+  }
+}
+
+/** Labels derive from a check's whole spec, so only the checks that parsed entirely take part. */
+function checkLabels(checks: ParsedCheck[], parts: Parts, ctx: Ctx): void {
   const seen = new Map<string, number>();
   checks.forEach((c, i) => {
+    if (!parts.ok('checks', i)) return;
     const first = seen.get(c.label);
     if (first === undefined) {
       seen.set(c.label, i);
@@ -105,15 +130,57 @@ function checkLabels(checks: ParsedCheck[], ctx: Ctx): void {
   });
 }
 
-function checkTiming(defaults: HealthPolicy, v: { checks: ParsedCheck[] } & Parameters<typeof applyPolicy>[1], ctx: Ctx): void {
-  const policy = applyPolicy(defaults, v);
-  checkPolicy(policy, v, ctx);
-  v.checks.forEach((c, i) => {
-    if (c.timeoutMs !== undefined && c.timeoutMs >= policy.intervalMs) {
-      report(ctx, 'conflict', `timeout (${formatDuration(c.timeoutMs)}) must be shorter than the VIP's interval (${formatDuration(policy.intervalMs)}): a check never overlaps itself`, ['checks', i, 'timeout']);
+/**
+ * A check's own timeout and connect_interval, where they parsed. A check that parsed entirely
+ * is a ParsedCheck (timeoutMs, connectIntervalMs); one that failed elsewhere keeps its keys
+ * untransformed (timeout, connect_interval in ms) as ./cross-field.ts explains; one whose type
+ * failed is raw input and gives nothing.
+ */
+function checkTimers(c: unknown, i: number, parts: Parts): { timeoutMs?: number | undefined; connectIntervalMs?: number | undefined } {
+  if (parts.ok('checks', i)) {
+    const p = c as ParsedCheck;
+    return { timeoutMs: p.timeoutMs, connectIntervalMs: p.type === 'tcp' ? p.connectIntervalMs : undefined };
+  }
+  if (!parts.shape('checks', i) || !parts.ok('checks', i, 'type')) return {};
+  const raw = c as { timeout?: number; connect_interval?: number };
+  return {
+    timeoutMs: parts.ok('checks', i, 'timeout') ? raw.timeout : undefined,
+    connectIntervalMs: parts.ok('checks', i, 'connect_interval') ? raw.connect_interval : undefined,
+  };
+}
+
+/** Each check against the VIP's effective interval (unknown when `health.interval` is invalid). */
+function checkCheckTiming(intervalMs: number | undefined, checks: unknown[], parts: Parts, ctx: Ctx): void {
+  if (intervalMs === undefined) return;
+  checks.forEach((c, i) => {
+    const { timeoutMs, connectIntervalMs } = checkTimers(c, i, parts);
+    if (timeoutMs !== undefined && timeoutMs >= intervalMs) {
+      report(ctx, 'conflict', `timeout (${formatDuration(timeoutMs)}) must be shorter than the VIP's interval (${formatDuration(intervalMs)}): a check never overlaps itself`, ['checks', i, 'timeout']);
     }
-    const connectInterval = connectIntervalIssue(c, policy.intervalMs);
+    const connectInterval = connectIntervalIssue(connectIntervalMs, intervalMs);
     if (connectInterval) report(ctx, 'out_of_range', connectInterval, ['checks', i, 'connect_interval']);
+  });
+}
+
+/**
+ * Names and prefixes are unique. Compared among the VIPs whose name or prefix parsed, also when
+ * other VIPs (or other keys of the same VIP) failed.
+ */
+function uniqueVips(vips: ParsedVip[], parts: Parts, ctx: Ctx): void {
+  const names = new Map<string, number>();
+  const prefixes = new Map<string, number>();
+  vips.forEach((v, i) => {
+    if (parts.ok(i, 'name')) {
+      const n = names.get(v.name);
+      if (n !== undefined) report(ctx, 'duplicate', `VIP name "${v.name}" is already used by vips[${n}]`, [i, 'name']);
+      else names.set(v.name, i);
+    }
+    if (parts.ok(i, 'prefix')) {
+      const p = prefixes.get(v.prefix.prefix);
+      const owner = parts.ok(p ?? -1, 'name') ? ` "${vips[p ?? -1]?.name}"` : '';
+      if (p !== undefined) report(ctx, 'duplicate', `prefix ${v.prefix.prefix} is already the VIP${owner} (vips[${p}])`, [i, 'prefix']);
+      else prefixes.set(v.prefix.prefix, i);
+    }
   });
 }
 
@@ -121,16 +188,6 @@ export function vipsSchema(vctx: VipsContext) {
   return z
     .array(vipSchema(vctx))
     .default([])
-    .superRefine((vips, ctx) => {
-      const names = new Map<string, number>();
-      const prefixes = new Map<string, number>();
-      vips.forEach((v, i) => {
-        const n = names.get(v.name);
-        if (n !== undefined) report(ctx, 'duplicate', `VIP name "${v.name}" is already used by vips[${n}]`, [i, 'name']);
-        else names.set(v.name, i);
-        const p = prefixes.get(v.prefix);
-        if (p !== undefined) report(ctx, 'duplicate', `prefix ${v.prefix} is already the VIP "${vips[p]?.name}" (vips[${p}])`, [i, 'prefix']);
-        else prefixes.set(v.prefix, i);
-      });
-    });
+    .superRefine((vips, ctx) => uniqueVips(vips, partsOf(ctx), ctx), { when: needs('[]') })
+    .transform((vips) => vips.map((v) => toVipConfig(v, vctx)));
 }
