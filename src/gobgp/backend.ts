@@ -79,6 +79,8 @@ export class GobgpBackend implements BgpBackend {
    */
   private desiredKnown = false;
   private lastRepairAt = 0;
+  /** The last periodic repair's failure (code and RPC), so a failure that repeats is logged once. */
+  private resyncFailure?: string;
   /** What the last repair changed (for the connect/recover log line). */
   private lastRepair = { add: 0, withdraw: 0 };
   /**
@@ -299,9 +301,12 @@ export class GobgpBackend implements BgpBackend {
     const reason = `gobgpd ${this.opts.address}: ${err.message}`;
     if (this.link.up) this.link = { up: false, reason, since: Date.now() };
     else this.link.reason = reason;
-    if (this.loggedReason !== err.code) {
+    // A call the daemon refuses (v4 after StopBgp: "server stopped") and a daemon that cannot be
+    // reached are one kind of outage: the probe reports the first, the reconnect loop the second.
+    const kind = err.code === 'GOBGP_RPC_FAILED' ? 'GOBGP_UNAVAILABLE' : err.code;
+    if (this.loggedReason !== kind) {
       this.log.warn({ code: err.code, rpc: err.details.rpc }, `gobgpd not usable, retrying every ${this.recoveryInterval()} ms: ${err.message}`);
-      this.loggedReason = err.code;
+      this.loggedReason = kind;
     }
     this.watch?.cancel();
     this.watch = undefined;
@@ -391,7 +396,17 @@ export class GobgpBackend implements BgpBackend {
 
   /** A daemon restarted without our stream noticing (or StopBgp by someone) shows as global not started. */
   private async checkDaemon(): Promise<void> {
-    const global = await this.requireClient().probeBgp(PROBE_DEADLINE_MS);
+    let global;
+    try {
+      global = await this.requireClient().probeBgp(PROBE_DEADLINE_MS);
+    } catch (err) {
+      // Any failed liveness probe means the daemon cannot serve us, not only UNAVAILABLE: GoBGP
+      // v4 after StopBgp (`gobgp global del all`) answers every call, StartBgp included, with
+      // UNKNOWN "server stopped" until it is restarted. As a link outage /readyz says so, it is
+      // logged once, and the reconnect loop keeps probing.
+      const e = asGobgpError(err);
+      throw isUnavailable(e) ? e : new GobgpError('GOBGP_UNAVAILABLE', `gobgpd cannot serve: ${e.message}`, e.details);
+    }
     if (!isStarted(global)) throw new GobgpError('GOBGP_UNAVAILABLE', 'gobgpd global BGP is not started (daemon restarted?)', { rpc: 'GetBgp' });
     if (this.opts.manage) await this.applyNeighbors();
   }
@@ -407,9 +422,16 @@ export class GobgpBackend implements BgpBackend {
           else await this.snapshotPaths();
         }),
       )
+      .then(() => {
+        this.resyncFailure = undefined;
+      })
       .catch((err: unknown) => {
-        // UNAVAILABLE already took the link down (and logged once); anything else is worth a line.
-        if (!isUnavailable(err)) this.log.error({ err }, 'periodic drift repair failed');
+        // UNAVAILABLE already took the link down (and logged once); anything else is worth a
+        // line, once per kind of failure rather than every interval.
+        if (isUnavailable(err)) return;
+        const code = err instanceof GobgpError ? `${err.code}:${err.details.rpc ?? ''}` : 'other';
+        if (code !== this.resyncFailure) this.log.error({ err }, 'periodic drift repair failed (logged again only if the failure changes)');
+        this.resyncFailure = code;
       });
   }
 

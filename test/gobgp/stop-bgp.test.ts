@@ -4,9 +4,9 @@
  * and no call is refused for lack of a connection. The periodic check must see it and, with
  * manage: true, start the daemon's BGP again and restore vipcast's paths.
  *
- * v3 only: a v4 daemon (4.8.0) cannot be started again after StopBgp (every call, StartBgp too,
- * answers UNKNOWN "server stopped" until the process restarts), so there is nothing to restore;
- * what vipcast reports then is a separate matter, not covered here.
+ * v4 (4.8.0) cannot be started again after StopBgp: every call, StartBgp too, answers UNKNOWN
+ * "server stopped" until the process restarts. There is nothing to restore; vipcast must report
+ * it: not ready, with the daemon's words, logged once (not an error every resync interval).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gobgpd, gobgpVersions } from '../harness/gobgpd.js';
@@ -64,6 +64,43 @@ for (const version of gobgpVersions().filter((v) => v.api === 'v3')) {
       // The stop was reported (readiness went false at least once) and is over.
       expect(readiness).toContain(false);
       await waitFor(() => backend!.readiness().ready, { timeoutMs: 5_000, what: 'readiness true again' });
+    });
+  });
+}
+
+for (const version of gobgpVersions().filter((v) => v.api === 'v4')) {
+  describe(`GoBGP ${version.label}: StopBgp behind vipcast's back (the daemon cannot start again)`, () => {
+    if (!version.binary) {
+      it.skip(`skipped: ${version.missing}`, () => undefined);
+      return;
+    }
+    const binary = version.binary;
+    let daemon: Gobgpd | undefined;
+    let backend: GobgpBackend | undefined;
+
+    beforeAll(async () => {
+      daemon = await Gobgpd.start({ binary });
+    });
+
+    afterAll(async () => {
+      backend?.detach();
+      await daemon?.stop();
+    });
+
+    it('turns readiness false with the daemon\'s reason, logged once', async () => {
+      const { logger, lines } = captureLogger();
+      backend = new GobgpBackend(backendOptions(daemon!.apiAddress, { logger, resyncIntervalMs: RESYNC_MS }));
+      await backend.start();
+      await backend.apply(desired(A));
+      expect(backend.readiness().ready).toBe(true);
+      await daemon!.cli(['global', 'del', 'all']);
+      await waitFor(() => !backend!.readiness().ready, { timeoutMs: 10 * RESYNC_MS, what: () => `readiness false (log: ${JSON.stringify(lines().slice(-5).map((l) => l.msg))})` });
+      expect(backend.readiness().reason).toMatch(/server stopped/);
+      // Several resync intervals and reconnect probes later: still down, and said once.
+      await new Promise((resolve) => setTimeout(resolve, 5 * RESYNC_MS));
+      expect(backend.readiness().ready).toBe(false);
+      const loud = lines().filter((l) => (l.level as number) >= 40 && JSON.stringify(l).includes('server stopped'));
+      expect(loud.length).toBe(1);
     });
   });
 }
