@@ -1,5 +1,6 @@
 /**
- * Prints the plain closing line CI reads: "N passed, N failed" (", N skipped" when any).
+ * Prints the plain closing line CI reads: "N passed, N failed" (the skipped count, when any, on
+ * the line before).
  * Vitest's own summary stays above it for people.
  */
 import type { Reporter, TestModule } from 'vitest/node';
@@ -20,7 +21,8 @@ export default class SummaryReporter implements Reporter {
       }
     }
     failed += unhandledErrors.length;
-    const tail = skipped > 0 ? `, ${skipped} skipped` : '';
-    process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
+    // Skips on a line of their own: the last line is exactly "N passed, N failed".
+    if (skipped > 0) process.stdout.write(`\n${skipped} skipped`);
+    process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   }
 }

@@ -50,9 +50,18 @@ export async function runMain(file: string): Promise<number> {
     createBackend: () => backend,
     createHealth: (vips, o) => new HealthEngine(vips, { logger: o.logger, onCheckResult: o.onCheckResult }),
   });
+  // SIGHUP's default action is to terminate: the handler goes in before start (which can take
+  // seconds against a slow gobgpd), and a reload asked for meanwhile runs once it is up.
+  let started = false;
+  let hupDuringStart = false;
+  process.on('SIGHUP', () => {
+    if (started) void reload(app, file, logger);
+    else hupDuringStart = true;
+  });
   await app.start();
+  started = true;
+  if (hupDuringStart) void reload(app, file, logger);
   const stopWatching = watchConfig(file, logger, () => void reload(app, file, logger));
-  process.on('SIGHUP', () => void reload(app, file, logger));
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals): void => {
