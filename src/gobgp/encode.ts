@@ -9,8 +9,8 @@
  * manager hands out one object per VIP state, many routes may share one).
  */
 import type { DesiredSet, RouteAttributes, VipRoute } from '../backend/types.js';
-import { canonicalPrefix as codecCanonicalPrefix, parseCommunity, parseExtendedCommunity, parseLargeCommunity, type Prefix } from '../speaker/codec/index.js';
-import { desiredPath, type OwnPath, type PathContext, type SharedAttributes } from './paths.js';
+import { formatPrefix, parseCommunity, parseExtendedCommunity, parseLargeCommunity, parsePrefix } from '../speaker/codec/index.js';
+import { desiredPath, type OwnPath, type ParsedPrefix, type PathContext, type SharedAttributes } from './paths.js';
 
 interface CacheEntry {
   attrJson: string;
@@ -38,8 +38,8 @@ export class EncodePass {
   private readonly shared: SharedAttributes = new Map();
   /** routes[i] encoded, once it is. */
   private readonly out: (OwnPath | undefined)[];
-  /** routes[i]'s canonical prefix, when keys() needed it before the encoding. */
-  private prefixes?: (Prefix | undefined)[];
+  /** routes[i]'s prefix parsed, when keys() needed it before the encoding. */
+  private prefixes?: (ParsedPrefix | undefined)[];
   private readonly nextCache: EncodeCache = new Map();
   private encoded = 0;
   private all?: Map<string, OwnPath>;
@@ -84,7 +84,7 @@ export class EncodePass {
    */
   keys(): Set<string> {
     const keys = new Set<string>();
-    const prefixes = (this.prefixes ??= new Array<Prefix | undefined>(this.routes.length));
+    const prefixes = (this.prefixes ??= new Array<ParsedPrefix | undefined>(this.routes.length));
     for (let i = 0; i < this.routes.length; i++) {
       const r = this.routes[i]!;
       const known = this.out[i] ?? this.hit(r, this.attrJson(r));
@@ -92,8 +92,8 @@ export class EncodePass {
         keys.add(known.prefix);
         continue;
       }
-      const p = (prefixes[i] = codecCanonicalPrefix(r.prefix, r.family));
-      keys.add(p.prefix);
+      const p = (prefixes[i] = parsePrefix(r.prefix, r.family));
+      keys.add(formatPrefix(p.family, p.bytes, p.length));
     }
     return keys;
   }

@@ -21,12 +21,13 @@ import {
   canonicalPrefix as codecCanonicalPrefix,
   decodeMessage,
   decodePrefixes,
-  encodeNlri,
   encodePathAttributes,
+  formatPrefix,
   MessageType,
   parseCommunity,
   parseExtendedCommunity,
   parseLargeCommunity,
+  parsePrefix,
   type CodecOptions,
   type OutboundRoute,
   type PathAttributes,
@@ -90,10 +91,10 @@ function rawKey(pattrs: Uint8Array[]): string {
  */
 export const GOBGP_CODEC_OPTIONS: CodecOptions = { fourOctetAs: true, extendedMessage: true, extendedNextHopIpv4: false };
 
-function outboundRoute(route: VipRoute, ctx: PathContext): OutboundRoute {
+function outboundRoute(route: VipRoute, ctx: PathContext, prefix: Prefix): OutboundRoute {
   const a = route.attributes;
   return {
-    prefix: codecCanonicalPrefix(route.prefix, route.family),
+    prefix,
     origin: a.origin,
     // GoBGP prepends the local AS itself towards eBGP peers; these are the extra copies.
     asPath: new Array<number>(a.asPathPrepend).fill(ctx.localAs),
@@ -107,6 +108,21 @@ function outboundRoute(route: VipRoute, ctx: PathContext): OutboundRoute {
   };
 }
 
+export type ParsedPrefix = ReturnType<typeof parsePrefix>;
+
+/**
+ * The NLRI of a parsed prefix (RFC 4271 §4.3: the length octet, then the octets the length
+ * covers; parsePrefix cleared the host bits), from the bytes already parsed rather than parsing
+ * the text a second time as encodeNlri would: one of the per-route costs of a bulk apply.
+ */
+function nlriOf(p: ParsedPrefix): Buffer {
+  const n = (p.length + 7) >> 3;
+  const out = Buffer.allocUnsafe(1 + n);
+  out[0] = p.length;
+  for (let i = 0; i < n; i++) out[1 + i] = p.bytes[i] ?? 0;
+  return out;
+}
+
 /**
  * Encoded attributes shared by IPv4 routes with equal RouteAttributes, keyed by their JSON: many
  * VIPs usually share a few attribute sets, and for IPv4 the attribute bytes do not depend on the
@@ -117,15 +133,16 @@ export type SharedAttributes = Map<string, { pattrs: Uint8Array[]; raw: string }
 /**
  * The API path vipcast adds for a VIP (marked with VIPCAST_PATH_ID). Throws on an invalid
  * attribute text. `shared` (with `attrJson`, JSON.stringify(route.attributes)) reuses the
- * encoding of equal IPv4 attributes; `canonical` is the route's prefix already parsed.
+ * encoding of equal IPv4 attributes; `parsed` is the route's prefix already parsed.
  */
-export function desiredPath(route: VipRoute, ctx: PathContext, shared?: SharedAttributes, attrJson?: string, canonical?: Prefix): OwnPath {
-  const prefix = canonical ?? codecCanonicalPrefix(route.prefix, route.family);
-  const nlri = encodeNlri(prefix);
+export function desiredPath(route: VipRoute, ctx: PathContext, shared?: SharedAttributes, attrJson?: string, parsed?: ParsedPrefix): OwnPath {
+  const pp = parsed ?? parsePrefix(route.prefix, route.family);
+  const prefix: Prefix = { family: pp.family, prefix: formatPrefix(pp.family, pp.bytes, pp.length) };
+  const nlri = nlriOf(pp);
   const shareKey = shared && prefix.family === 'ipv4' ? (attrJson ?? JSON.stringify(route.attributes)) : undefined;
   let enc = shareKey === undefined ? undefined : shared?.get(shareKey);
   if (!enc) {
-    const pattrs = encodePathAttributes(outboundRoute(route, ctx), GOBGP_CODEC_OPTIONS);
+    const pattrs = encodePathAttributes(outboundRoute(route, ctx, prefix), GOBGP_CODEC_OPTIONS);
     enc = { pattrs, raw: rawKey(pattrs) };
     if (shareKey !== undefined) shared?.set(shareKey, enc);
   }
