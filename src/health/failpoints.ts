@@ -203,9 +203,13 @@ export class HangGate {
     return (spec, timeoutMs) => this.#gateChecker(factory(spec, timeoutMs));
   }
 
+  /**
+   * The checker with its result paths (run, start's done, watch's listener) through the gate.
+   * A Proxy, so members this file does not know (added to Checker later) still reach the real
+   * checker, bound to it (checkers keep #private state), instead of silently disappearing.
+   */
   #gateChecker(inner: Checker): Checker {
-    const gated: Checker = {
-      spec: inner.spec,
+    const overrides: Partial<Checker> = {
       run: (signal, timeoutMs) =>
         new Promise((resolve, reject) => {
           inner.run(signal, timeoutMs).then(
@@ -214,10 +218,15 @@ export class HangGate {
           );
         }),
     };
-    if (inner.start) gated.start = (done, timeoutMs) => inner.start!((outcome) => this.pass(() => done(outcome)), timeoutMs);
-    if (inner.watch) gated.watch = (listener) => inner.watch!((why) => this.pass(() => listener(why)));
-    if (inner.dispose) gated.dispose = () => inner.dispose!();
-    return gated;
+    if (inner.start) overrides.start = (done, timeoutMs) => inner.start!((outcome) => this.pass(() => done(outcome)), timeoutMs);
+    if (inner.watch) overrides.watch = (listener) => inner.watch!((why) => this.pass(() => listener(why)));
+    return new Proxy(inner, {
+      get: (target, key) => {
+        if (Object.hasOwn(overrides, key)) return (overrides as Record<string | symbol, unknown>)[key];
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
   }
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HealthEngine } from '../../src/health/engine.js';
 import { FAILPOINT_INVALID, FailpointError, hangGate, parseFailpoints, type Failpoint } from '../../src/health/failpoints.js';
+import { ok, type Checker, type Outcome } from '../../src/health/checks/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { FakeClock } from '../health/helpers/fake-clock.js';
 import { scriptedFactory, Target } from '../health/helpers/scripted.js';
@@ -94,6 +95,46 @@ admin: { listen: "127.0.0.1:${await freePort()}" }
       await rm(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('the gate around a checker', () => {
+  /** A checker as the real ones are written: a class with #private state and start(). */
+  class PrivateChecker {
+    readonly spec = tcpSpec('127.0.0.1', 1003);
+    #runs = 0;
+    run(): Promise<Outcome> {
+      this.#runs++;
+      return Promise.resolve(ok());
+    }
+    start(done: (o: Outcome) => void): { cancel(): void } {
+      this.#runs++;
+      done(ok('started'));
+      return { cancel: () => undefined };
+    }
+    /** Not part of Checker today: must still reach the real object. */
+    runs(): number {
+      return this.#runs;
+    }
+  }
+
+  it('holds start() results while hung, delivers them on release; unknown members reach the real checker', async () => {
+    const gate = hangGate(parseFailpoints('health-loop-hang@1s'), silentLogger)!;
+    const inner = new PrivateChecker();
+    const gated = gate.checkers(() => inner)(inner.spec, 100) as Checker & { runs(): number };
+    const got: string[] = [];
+    gated.start!((o) => got.push(o.reason), 100);
+    expect(got).toEqual(['started']);
+    gate.hang();
+    gated.start!((o) => got.push(o.reason), 100);
+    const ran = gated.run(new AbortController().signal, 100).then((o) => got.push(o.reason));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual(['started']);
+    gate.release();
+    await ran;
+    expect(got).toEqual(['started', 'started', 'ok']);
+    expect(gated.runs()).toBe(3);
+    expect(gated.spec).toBe(inner.spec);
+  });
 });
 
 describe('health-loop-hang on the engine (fake clock)', () => {
