@@ -110,6 +110,36 @@ describe('vipcast check', () => {
     expect(lines[2]).toMatch(new RegExp(`^${path}:${lineOf(text, 'colour')} colour: .*colour`));
   });
 
+  test('rules comparing fields are reported in the same run as the field errors (none shows only after another is fixed)', async () => {
+    // A bad URL in vips[0] used to hide everything else here: vips[0]'s require and next_hop
+    // rules, and the duplicate of vips[1]'s name and prefix in vips[2].
+    const text = `${MINIMAL.slice(0, MINIMAL.indexOf('vips:'))}vips:
+  - name: web
+    prefix: 192.0.2.10
+    require: 3
+    attributes: { next_hop: "2001:db8::1" }
+    checks:
+      - type: http
+        url: "not a url"
+      - { type: tcp, address: "127.0.0.1:8080" }
+  - name: db
+    prefix: 192.0.2.11
+    checks: [{ type: tcp, address: "127.0.0.1:5432" }]
+  - { name: db, prefix: 192.0.2.11/32, checks: [{ type: tcp, address: "127.0.0.1:5433" }] }
+`;
+    const path = await tempConfig(text);
+    const r = await cli('--config', path);
+    expect(r.code).toBe(EXIT_INVALID);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, 'require')} vips\\[0\\]\\.require: .+`)),
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, 'next_hop')} vips\\[0\\]\\.attributes\\.next_hop: .+`)),
+      `${path}:${lineOf(text, 'not a url')} vips[0].checks[0].url: invalid URL`,
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, '192.0.2.11/32')} vips\\[2\\]\\.name: .*vips\\[1\\]`)),
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, '192.0.2.11/32')} vips\\[2\\]\\.prefix: .*vips\\[1\\]`)),
+    ]);
+  });
+
   test('a missing file exits 2', async () => {
     const r = await cli('--config', '/nonexistent/vipcast.yaml');
     expect(r.code).toBe(EXIT_INVALID);

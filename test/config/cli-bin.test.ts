@@ -86,6 +86,38 @@ describe.skipIf(!hasBuild())('the vipcast binary (dist/src/cli/main.js; run `npm
     ]);
   });
 
+  it('check: rules comparing fields are reported in the same run as the field errors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vipcast-bin-'));
+    const path = join(dir, 'vipcast.yaml');
+    // The bad URL used to hide the other four: vips[0]'s require (3 of 2 checks) and next_hop
+    // family rules, and vips[2] repeating vips[1]'s name and prefix.
+    const text = `${MINIMAL.slice(0, MINIMAL.indexOf('vips:'))}vips:
+  - name: web
+    prefix: 192.0.2.10
+    require: 3
+    attributes: { next_hop: "2001:db8::1" }
+    checks:
+      - type: http
+        url: "not a url"
+      - { type: tcp, address: "127.0.0.1:8080" }
+  - name: db
+    prefix: 192.0.2.11
+    checks: [{ type: tcp, address: "127.0.0.1:5432" }]
+  - { name: db, prefix: 192.0.2.11/32, checks: [{ type: tcp, address: "127.0.0.1:5433" }] }
+`;
+    await writeFile(path, text);
+    const r = await vipcast(['check', '--config', path]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, 'require')} vips\\[0\\]\\.require: .+`)),
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, 'next_hop')} vips\\[0\\]\\.attributes\\.next_hop: .+`)),
+      `${path}:${lineOf(text, 'not a url')} vips[0].checks[0].url: invalid URL`,
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, '192.0.2.11/32')} vips\\[2\\]\\.name: .*vips\\[1\\]`)),
+      expect.stringMatching(new RegExp(`^${path}:${lineOf(text, '192.0.2.11/32')} vips\\[2\\]\\.prefix: .*vips\\[1\\]`)),
+    ]);
+  });
+
   it('run with an invalid file exits 2 before starting anything, with the same messages', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vipcast-bin-'));
     const path = join(dir, 'vipcast.yaml');
