@@ -3,7 +3,8 @@
  * shared per target. SERVING is up; NOT_SERVING, SERVICE_UNKNOWN (and NOT_FOUND, which is how
  * Check says "unknown service"), UNAVAILABLE (refused, closed) and every other error are down.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcLib } from '../passive/grpc-lib.js';
 import type { GrpcClients, GrpcTarget, HealthClient, HealthResponse } from '../passive/grpc-clients.js';
 import type { GrpcCheckSpec } from '../types.js';
 import { down, ok, type Checker, type Outcome, type PassiveListener } from './types.js';
@@ -59,16 +60,17 @@ function fromResponse(res: HealthResponse | undefined): Outcome {
 }
 
 function fromError(err: grpc.ServiceError, timeoutMs: number): Outcome {
-  const name = grpc.status[err.code] ?? String(err.code);
+  const { status } = grpcLib();
+  const name = status[err.code] ?? String(err.code);
   const text = `grpc ${name}: ${err.details}`;
   switch (err.code) {
-    case grpc.status.UNAVAILABLE:
+    case status.UNAVAILABLE:
       return down('GRPC_UNAVAILABLE', text);
-    case grpc.status.NOT_FOUND:
+    case status.NOT_FOUND:
       return down('GRPC_SERVICE_UNKNOWN', text);
-    case grpc.status.DEADLINE_EXCEEDED:
+    case status.DEADLINE_EXCEEDED:
       return down('TIMEOUT', `grpc deadline of ${timeoutMs} ms exceeded`);
-    case grpc.status.CANCELLED:
+    case status.CANCELLED:
       return down('TIMEOUT', `grpc call cancelled at timeout`);
     default:
       return down('GRPC_ERROR', text);

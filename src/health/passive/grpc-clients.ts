@@ -11,10 +11,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../log/logger.js';
 import type { PassiveListener } from '../checks/types.js';
+import { grpcLib, protoLoaderLib } from './grpc-lib.js';
 import { TargetSignal } from './signal.js';
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
@@ -65,8 +65,8 @@ export function healthProtoPath(): string {
 
 /** The grpc.health.v1 package definition (also used by tests to build a server). */
 export function loadHealthPackage(): grpc.GrpcObject {
-  const def = protoLoader.loadSync(healthProtoPath(), { keepCase: true, enums: String, defaults: true });
-  const root = grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: grpc.GrpcObject } } };
+  const def = protoLoaderLib().loadSync(healthProtoPath(), { keepCase: true, enums: String, defaults: true });
+  const root = grpcLib().loadPackageDefinition(def) as unknown as { grpc: { health: { v1: grpc.GrpcObject } } };
   return root.grpc.health.v1;
 }
 
@@ -142,8 +142,8 @@ export class GrpcClients {
   #create(t: GrpcTarget): HealthClient {
     const host = t.host.includes(':') ? `[${t.host}]` : t.host;
     const creds = t.tls
-      ? grpc.credentials.createSsl(null, null, null, t.tlsSkipVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {})
-      : grpc.credentials.createInsecure();
+      ? grpcLib().credentials.createSsl(null, null, null, t.tlsSkipVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {})
+      : grpcLib().credentials.createInsecure();
     const Ctor = healthClientCtor();
     return new Ctor(`${host}:${t.port}`, creds, {
       'grpc.initial_reconnect_backoff_ms': 100,
@@ -161,15 +161,16 @@ export class GrpcClients {
   }
 
   #watchConnectivity(key: string, ch: Channel): void {
+    const { connectivityState } = grpcLib();
     const channel = ch.client.getChannel();
     const state = channel.getConnectivityState(false);
-    if (ch.closed || state === grpc.connectivityState.SHUTDOWN) return;
+    if (ch.closed || state === connectivityState.SHUTDOWN) return;
     // The deadline only bounds one wait; on expiry we simply wait again.
     channel.watchConnectivityState(state, Date.now() + 3_600_000, () => {
       if (ch.closed) return;
       const next = channel.getConnectivityState(false);
-      if (state === grpc.connectivityState.READY && next !== grpc.connectivityState.READY) {
-        const why = `grpc channel ${key} left READY (${grpc.connectivityState[next]})`;
+      if (state === connectivityState.READY && next !== connectivityState.READY) {
+        const why = `grpc channel ${key} left READY (${connectivityState[next]})`;
         for (const watch of ch.services.values()) watch.signal.fire(why);
       }
       this.#watchConnectivity(key, ch);
@@ -185,16 +186,17 @@ export class GrpcClients {
     // Every ending, error or not, is reported through 'status'; 'error' must have a listener or
     // the stream would throw it.
     stream.on('error', () => undefined);
+    const codes = grpcLib().status;
     stream.on('status', (status: grpc.StatusObject) => {
       if (watch.stream === stream) watch.stream = undefined;
-      if (status.code === grpc.status.CANCELLED && ch.closed) return;
-      if (status.code === grpc.status.UNIMPLEMENTED) {
+      if (status.code === codes.CANCELLED && ch.closed) return;
+      if (status.code === codes.UNIMPLEMENTED) {
         watch.unsupported = true;
         this.#logger.debug({ service }, 'grpc server does not implement Watch; connectivity state only');
         return;
       }
-      if (status.code === grpc.status.CANCELLED && watch.signal.size === 0) return;
-      watch.signal.fire(`grpc Watch(${JSON.stringify(service)}) ended: ${grpc.status[status.code]} ${status.details}`);
+      if (status.code === codes.CANCELLED && watch.signal.size === 0) return;
+      watch.signal.fire(`grpc Watch(${JSON.stringify(service)}) ended: ${codes[status.code]} ${status.details}`);
     });
   }
 
