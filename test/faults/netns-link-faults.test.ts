@@ -14,6 +14,8 @@
  *   a directly connected eBGP one, so BIRD tracks the interface and drops it at once ("Link
  *   down"), well before any hold timer: measured 42-71 ms. Back after `up`.
  *
+ * - an IPv6 multihop session across the router R, R's link to A set down: BIRD's end of the
+ *   path stays up, so only its hold timer can notice ("Hold timer expired"); back after `up`;
  * - the same silent loss with the GoBGP backend (long profile: a trial takes ~30 s, most of it
  *   GoBGP 3.10's reconnect): vipcast and Debian's gobgpd both in A.
  *
@@ -40,7 +42,22 @@ const MARGIN_MS = 2_000;
 const OURS = '10.201.3.1';
 const BIRD_ADDR = '10.201.3.2';
 
+const VIP6 = '2001:db8::30/128';
+const OURS6 = 'fd00:201:1::2';
+const BIRD6 = 'fd00:201:2::2';
+
 const BIRD_CONFIG = `
+protocol static st6 { ipv6; route fd00:201:1::/64 via fd00:201:2::fe; }
+protocol bgp far6 {
+  local ${BIRD6} as 65000;
+  neighbor ${OURS6} as 65001;
+  multihop;
+  passive on;
+  hold time ${HOLD_SEC};
+  connect retry time 1;
+  error wait time 1, 2;
+  ipv6 { import all; export none; };
+}
 protocol bgp cut {
   local ${BIRD_ADDR} as 65000;
   neighbor ${OURS} as 65001;
@@ -59,9 +76,11 @@ bgp:
   hold_time: ${HOLD_SEC}s
   neighbors:
     - { address: ${BIRD_ADDR}, local_address: ${OURS}, remote_as: 65000, families: [ipv4] }
+    - { address: "${BIRD6}", local_address: "${OURS6}", remote_as: 65000, families: [ipv6], ebgp_multihop: 2 }
 health: { interval: 1s, fast_interval: 200ms, timeout: 500ms, rise: 1, fall: 1 }
 vips:
   - { name: web, prefix: "${VIP}", checks: [{ type: exec, command: ["/usr/bin/true"] }] }
+  - { name: web6, prefix: "${VIP6}", checks: [{ type: exec, command: ["/usr/bin/true"] }] }
 log: { level: info }
 shutdown: { graceful_community: false, grace_period: 0s }
 `;
@@ -84,13 +103,14 @@ async function undropTraffic(ns: string): Promise<void> {
 }
 
 /** BIRD's route for VIP from `protocol`, present or absent, waited for; the lab's context on failure. */
-async function waitVipAt(lab: ReturnType<typeof netnsLab>, protocol: string, want: boolean, timeoutMs: number): Promise<number> {
+async function waitVipAt(lab: ReturnType<typeof netnsLab>, protocol: string, want: boolean, timeoutMs: number, prefix = VIP): Promise<number> {
   const t0 = Date.now();
+  const table = prefix.includes(':') ? 'master6' : 'master4';
   try {
-    await waitFor(async () => (await lab.bird().routes('master4', protocol)).some((r) => r.prefix === VIP) === want, {
+    await waitFor(async () => (await lab.bird().routes(table, protocol)).some((r) => r.prefix === prefix) === want, {
       timeoutMs,
       intervalMs: 50,
-      what: `${VIP} ${want ? 'present' : 'absent'} at BIRD`,
+      what: `${prefix} ${want ? 'present' : 'absent'} at BIRD protocol ${protocol}`,
     });
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${await lab.context()}`, { cause: err });
@@ -159,6 +179,35 @@ describe.skipIf(!canNetns || !hasBird() || !hasBuild())('link cut between vipcas
       figures.push(`trial ${trial}: back ${back} ms after link up`);
     }
     for (const f of figures) report(`link down, hold ${HOLD_SEC} s`, f);
+  }, 60_000 + TRIALS * 40_000);
+
+  it(`IPv6 multihop session across R, R's link to A down: BIRD's hold timer removes the route; back after up (${TRIALS} trials)`, async () => {
+    const nsR = (...args: string[]): Promise<unknown> => inNs(topo.r, ...args);
+    // An interface set down loses its IPv6 addresses unless told to keep them; R's must survive.
+    await nsR('sysctl', '-q', '-w', 'net.ipv6.conf.ra0.keep_addr_on_down=1');
+    await lab.bird().waitEstablished('far6', lab.context);
+    const figures: string[] = [];
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      await waitVipAt(lab, 'far6', true, 30_000, VIP6);
+      const t0 = Date.now();
+      // BIRD's side of the path stays up (B-R link untouched): nothing but the hold timer can tell.
+      await nsR('ip', 'link', 'set', 'ra0', 'down');
+      try {
+        await waitVipAt(lab, 'far6', false, HOLD_SEC * 1_000 + MARGIN_MS + 5_000, VIP6);
+        const gone = Date.now() - t0;
+        expect(await lab.bird().birdc('show protocols all far6')).toMatch(/Hold timer expired/);
+        expect(gone).toBeGreaterThan(1_000);
+        expect(gone).toBeLessThan(HOLD_SEC * 1_000 + MARGIN_MS);
+        // The IPv4 session on the direct link A-B is another path: untouched.
+        expect(await lab.bird().established('cut')).toBe(true);
+        figures.push(`trial ${trial}: gone ${gone} ms after R's link to A went down`);
+      } finally {
+        await nsR('ip', 'link', 'set', 'ra0', 'up');
+      }
+      const back = await waitVipAt(lab, 'far6', true, 30_000, VIP6);
+      figures.push(`trial ${trial}: back ${back} ms after up`);
+    }
+    for (const f of figures) report(`IPv6 multihop, link R-A down, hold ${HOLD_SEC} s`, f);
   }, 60_000 + TRIALS * 40_000);
 });
 
