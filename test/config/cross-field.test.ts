@@ -301,3 +301,12 @@ describe('no cascade: a rule never fires on a field that itself failed', () => {
   ];
   test.each(cases)('$why', ({ text, expected }) => expectExactly(text, expected));
 });
+
+describe('messages', () => {
+  test('a repeated prefix names the first VIP only when its name parsed', () => {
+    const named = issuesOf(BGP + vips() + '  - { name: web2, prefix: 192.0.2.10/32, checks: [{ type: tcp, address: "127.0.0.1:1" }] }\n');
+    expect(named.find((i) => i.path === 'vips[1].prefix')?.message).toMatch(/the VIP "web" \(vips\[0\]\)/);
+    const unnamed = issuesOf(BGP + vips().replace('name: web', 'name: Web') + '  - { name: web2, prefix: 192.0.2.10/32, checks: [{ type: tcp, address: "127.0.0.1:1" }] }\n');
+    expect(unnamed.find((i) => i.path === 'vips[1].prefix')?.message).toMatch(/the VIP \(vips\[0\]\)/);
+  });
+});

@@ -177,9 +177,12 @@ function uniqueVips(vips: ParsedVip[], parts: Parts, ctx: Ctx): void {
     }
     if (parts.ok(i, 'prefix')) {
       const p = prefixes.get(v.prefix.prefix);
-      const owner = parts.ok(p ?? -1, 'name') ? ` "${vips[p ?? -1]?.name}"` : '';
-      if (p !== undefined) report(ctx, 'duplicate', `prefix ${v.prefix.prefix} is already the VIP${owner} (vips[${p}])`, [i, 'prefix']);
-      else prefixes.set(v.prefix.prefix, i);
+      if (p === undefined) prefixes.set(v.prefix.prefix, i);
+      else {
+        // The first VIP is named only if its name parsed.
+        const owner = parts.ok(p, 'name') ? ` "${vips[p]?.name}"` : '';
+        report(ctx, 'duplicate', `prefix ${v.prefix.prefix} is already the VIP${owner} (vips[${p}])`, [i, 'prefix']);
+      }
     }
   });
 }
