@@ -4,7 +4,9 @@
  * object's refinements once any key failed; src/config/schema/cross-field.ts makes them run
  * whenever the fields they read parsed). And a rule never fires on a field that itself failed.
  */
+import * as z from 'zod';
 import { describe, expect, test } from 'vitest';
+import { needs, partsOf } from '../../src/config/schema/cross-field.js';
 import type { ConfigIssueCode } from '../../src/config/types.js';
 import { FILE, issuesOf, lineOf } from './helpers.js';
 
@@ -308,5 +310,37 @@ describe('messages', () => {
     expect(named.find((i) => i.path === 'vips[1].prefix')?.message).toMatch(/the VIP "web" \(vips\[0\]\)/);
     const unnamed = issuesOf(BGP + vips().replace('name: web', 'name: Web') + '  - { name: web2, prefix: 192.0.2.10/32, checks: [{ type: tcp, address: "127.0.0.1:1" }] }\n');
     expect(unnamed.find((i) => i.path === 'vips[1].prefix')?.message).toMatch(/the VIP \(vips\[0\]\)/);
+  });
+});
+
+/** What src/config/schema/cross-field.ts relies on: a zod upgrade that changes it fails here first. */
+describe('the zod behaviour the rules rely on', () => {
+  const item = z
+    .strictObject({ n: z.number(), s: z.string() })
+    .transform((o) => ({ N: o.n, S: o.s }));
+
+  test('a refinement with when runs though another key failed, seeing the failures at relative paths', () => {
+    const seen: Array<{ value: unknown; ok: boolean[] }> = [];
+    const schema = z.strictObject({ a: z.number(), b: z.number(), list: z.array(item) }).superRefine(
+      (v, ctx) => {
+        const parts = partsOf(ctx);
+        seen.push({ value: v.list, ok: [parts.ok('a'), parts.ok('b'), parts.ok('list', 0), parts.ok('list', 1), parts.shape('list', 1), parts.shape('list')] });
+      },
+      { when: needs('a', 'list[]') },
+    );
+    const r = schema.safeParse({ a: 1, b: 'x', list: [{ n: 1, s: 'a', extra: 1 }, { n: 'y', s: 'b' }] });
+    expect(r.success).toBe(false);
+    // Item 0 only has an unknown key: its transform ran. Item 1 failed: it holds its untransformed object.
+    expect(seen).toEqual([{ value: [{ N: 1, S: 'a' }, { n: 'y', s: 'b' }], ok: [true, false, true, false, true, true] }]);
+  });
+
+  test('needs() keeps a refinement from running on a failed key, or when the value is not an object', () => {
+    let runs = 0;
+    const schema = z.strictObject({ a: z.number(), b: z.number() }).superRefine(() => void runs++, { when: needs('a') });
+    schema.safeParse({ a: 'x', b: 1 });
+    schema.safeParse('not an object');
+    expect(runs).toBe(0);
+    schema.safeParse({ a: 1, b: 'x', c: 'unknown' });
+    expect(runs).toBe(1);
   });
 });

@@ -41,9 +41,24 @@ function blocking(issues: readonly Issue[]): PropertyKey[][] {
 
 export function partsOf(ctx: { issues: readonly Issue[] }): Parts {
   const failed = blocking(ctx.issues);
+  const atRoot = failed.some((f) => f.length === 0);
+  // Indexed by first segment: a list rule asks about each of thousands of VIPs, and must not
+  // scan every issue of the list for each.
+  const byHead = new Map<PropertyKey, PropertyKey[][]>();
+  for (const f of failed) {
+    const [head] = f;
+    if (head === undefined) continue;
+    const list = byHead.get(head);
+    if (list) list.push(f);
+    else byHead.set(head, [f]);
+  }
+  const near = (path: PropertyKey[]): PropertyKey[][] => {
+    const [head] = path;
+    return head === undefined ? failed : (byHead.get(head) ?? []);
+  };
   return {
-    ok: (...path) => !failed.some((f) => isPrefix(f, path) || isPrefix(path, f)),
-    shape: (...path) => !failed.some((f) => isPrefix(f, path)),
+    ok: (...path) => !atRoot && !near(path).some((f) => isPrefix(f, path) || isPrefix(path, f)),
+    shape: (...path) => !atRoot && !near(path).some((f) => isPrefix(f, path)),
   };
 }
 
