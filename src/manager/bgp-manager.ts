@@ -112,7 +112,7 @@ export class BgpManager {
       vip.holdDownUntil = now + vip.config.holdDownMs;
     }
     if (update.healthy && now < vip.holdDownUntil) this.setTimer(name, 'hold', vip.holdDownUntil - now);
-    this.recompute();
+    this.recompute(vip);
   }
 
   /** Start draining a VIP; returns false for an unknown name. */
@@ -120,7 +120,7 @@ export class BgpManager {
     const vip = this.vips.get(name);
     if (!vip) return false;
     this.startDrain(vip, source);
-    this.recompute();
+    this.recompute(vip);
     return true;
   }
 
@@ -134,7 +134,7 @@ export class BgpManager {
       this.clearTimer(name, 'drain');
       this.opts.logger.info({ vip: name, source }, 'VIP undrained');
     }
-    this.recompute();
+    this.recompute(vip);
     return true;
   }
 
@@ -228,26 +228,41 @@ export class BgpManager {
     }
   }
 
-  /** Re-derive every VIP's wanted route and state; request a reconcile when anything changed. */
-  private recompute(): void {
+  /**
+   * Re-derive the wanted route and state of one VIP (`only`: what an event about that VIP can
+   * change) or of every VIP; request a reconcile when anything changed. Per VIP because 1,000 VIPs
+   * coming up at start are 1,000 health events: re-deriving all of them on each was quadratic,
+   * and its garbage set the process's peak memory (docs/perf-health.md).
+   */
+  private recompute(only?: VipRuntime): void {
     const now = this.clock.now();
     let changed = false;
-    for (const vip of this.vips.values()) {
-      const wanted = wantedAttributes(vip, now);
-      if (!sameAttributes(wanted, vip.wanted)) {
-        vip.wanted = wanted;
-        changed = true;
-      }
-      const { state, reason } = describe(vip, now);
-      if (state !== vip.state) {
-        this.opts.logger.info({ vip: vip.config.name, from: vip.state, to: state, reason }, 'VIP state changed');
-        this.opts.metrics?.vipTransitions.inc({ vip: vip.config.name, to: state });
-        vip.state = state;
-        vip.since = new Date(now);
-      }
-      vip.reason = reason;
+    if (only) changed = this.rederive(only, now);
+    else for (const vip of this.vips.values()) changed = this.rederive(vip, now) || changed;
+    if (changed || (only ? this.differsFromTarget(only) : this.desiredDiffersFromTarget())) this.requestReconcile();
+  }
+
+  /** Returns whether the VIP's wanted route changed. */
+  private rederive(vip: VipRuntime, now: number): boolean {
+    const wanted = wantedAttributes(vip, now);
+    const changed = !sameAttributes(wanted, vip.wanted);
+    if (changed) vip.wanted = wanted;
+    const { state, reason } = describe(vip, now);
+    if (state !== vip.state) {
+      this.opts.logger.info({ vip: vip.config.name, from: vip.state, to: state, reason }, 'VIP state changed');
+      this.opts.metrics?.vipTransitions.inc({ vip: vip.config.name, to: state });
+      vip.state = state;
+      vip.since = new Date(now);
     }
-    if (changed || this.desiredDiffersFromTarget()) this.requestReconcile();
+    vip.reason = reason;
+    return changed;
+  }
+
+  /** desiredDiffersFromTarget() for one VIP. */
+  private differsFromTarget(vip: VipRuntime): boolean {
+    const target = this.target.get(vip.config.prefix);
+    if (!vip.wanted) return target !== undefined;
+    return !sameAttributes(vip.wanted, target?.attributes);
   }
 
   private desired(): Map<string, VipRoute> {
@@ -302,7 +317,13 @@ export class BgpManager {
   private publishAdvertised(): void {
     const m = this.opts.metrics;
     if (!m) return;
-    for (const vip of this.vips.values()) m.vipAdvertised.set({ vip: vip.config.name }, this.applied.has(vip.config.prefix) ? 1 : 0);
+    // Only the VIPs whose value changed: this runs after every apply.
+    for (const vip of this.vips.values()) {
+      const advertised = this.applied.has(vip.config.prefix);
+      if (vip.exportedAdvertised === advertised) continue;
+      vip.exportedAdvertised = advertised;
+      m.vipAdvertised.set({ vip: vip.config.name }, advertised ? 1 : 0);
+    }
   }
 
   private scheduleRetry(delayMs: number): void {

@@ -35,6 +35,8 @@ export interface VipRuntime {
   state: VipStateName;
   reason: string;
   since: Date;
+  /** The value vipcast_vip_advertised last got for this VIP (set only when it changes). */
+  exportedAdvertised?: boolean;
 }
 
 export function newRuntime(config: VipConfig, now: number): VipRuntime {
