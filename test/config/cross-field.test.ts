@@ -296,6 +296,27 @@ describe('no cascade: a rule never fires on a field that itself failed', () => {
       ],
     },
     {
+      why: 'a bad community in when_down does not hide its next_hop of the other family',
+      text: BGP + vips('    when_down:\n      attributes:\n        communities: ["1:70000"]\n        next_hop: "2001:db8::1"\n'),
+      expected: [
+        { path: 'vips[0].when_down.attributes.communities[0]', marker: 'communities', code: 'invalid_value' },
+        { path: 'vips[0].when_down.attributes.next_hop', marker: 'next_hop', code: 'conflict' },
+      ],
+    },
+    {
+      why: 'an invalid when_down next_hop: no family conflict',
+      text: BGP + vips('    when_down:\n      attributes:\n        communities: ["1:70000"]\n        next_hop: "2001:db8::zz"\n'),
+      expected: [
+        { path: 'vips[0].when_down.attributes.communities[0]', marker: 'communities' },
+        { path: 'vips[0].when_down.attributes.next_hop', marker: 'next_hop', code: 'invalid_value' },
+      ],
+    },
+    {
+      why: 'when_down neither withdraw nor a mapping: nothing more',
+      text: BGP + vips('    when_down: drop\n'),
+      expected: [{ path: 'vips[0].when_down', marker: 'when_down', code: 'invalid_type' }],
+    },
+    {
       why: 'an unknown family among duplicates',
       text: BGP + '      families: [ipv4, ipx, ipv4]\n' + vips(),
       expected: [{ path: 'bgp.neighbors[0].families[1]', marker: 'families' }, { path: 'bgp.neighbors[0].families', marker: 'families' }],

@@ -6,13 +6,14 @@
 import * as z from 'zod';
 import type { VipConfig } from '../types.js';
 import { DEFAULT_ATTRIBUTES, attributesObject, mergeAttributes } from './attributes.js';
+import type { PartialAttributes } from './attributes.js';
 import { checkSchema, connectIntervalIssue } from './checks.js';
 import type { ParsedCheck } from './checks.js';
 import { DEFAULT_POLICY, applyPolicy, policyShape, timingRules } from './health.js';
 import type { PolicyDefaults } from './health.js';
 import { needs, partsOf } from './cross-field.js';
 import type { Parts } from './cross-field.js';
-import { duration, filePath, interfaceName, name, report, vipPrefix } from './primitives.js';
+import { duration, filePath, interfaceName, ipAddress, name, report, vipPrefix } from './primitives.js';
 import type { SchemaContext } from './primitives.js';
 import { formatDuration } from '../duration.js';
 
@@ -66,11 +67,8 @@ function vipSchema(vctx: VipsContext) {
       { when: needs('prefix', 'attributes.next_hop') },
     )
     .superRefine(
-      (v, ctx) => {
-        if (v.when_down === 'withdraw') return;
-        checkNextHopFamily(v.when_down.attributes.next_hop, v.prefix.family, ['when_down', 'attributes', 'next_hop'], ctx);
-      },
-      { when: needs('prefix', 'when_down.attributes.next_hop') },
+      (v, ctx) => checkNextHopFamily(downNextHop(v.when_down, partsOf(ctx)), v.prefix.family, ['when_down', 'attributes', 'next_hop'], ctx),
+      { when: needs('prefix') },
     )
     .superRefine(timing.timeout.rule, { when: timing.timeout.when })
     .superRefine(timing.fastInterval.rule, { when: timing.fastInterval.when })
@@ -113,6 +111,19 @@ function checkNextHopFamily(nh: string | undefined, family: 'ipv4' | 'ipv6', pat
   if (nh !== undefined && nh.includes(':') !== (family === 'ipv6')) {
     report(ctx, 'conflict', `next_hop ${nh} is not of the VIP's family (${family})`, path);
   }
+}
+
+/**
+ * when_down's next hop, where it parsed. A when_down that failed anywhere is left as raw input
+ * by its union, with one issue at when_down (the branch's issues inside it), so its next_hop is
+ * then parsed here on its own: a bad community next to it must not hide its family conflict.
+ */
+function downNextHop(whenDown: unknown, parts: Parts): string | undefined {
+  if (parts.ok('when_down')) return whenDown === 'withdraw' ? undefined : (whenDown as { attributes: PartialAttributes }).attributes.next_hop;
+  const raw = (whenDown as { attributes?: { next_hop?: unknown } | null } | null | undefined)?.attributes?.next_hop;
+  if (raw === undefined) return undefined;
+  const nh = ipAddress().safeParse(raw);
+  return nh.success ? nh.data : undefined;
 }
 
 /** Labels derive from a check's whole spec, so only the checks that parsed entirely take part. */
