@@ -168,7 +168,7 @@ function checkUnmanaged(b: RawBgp, ctx: Ctx): void {
   if (b.neighbors.length > 0) report(ctx, 'conflict', `neighbors have no effect: ${why}`, ['neighbors']);
 }
 
-/** Neighbor addresses are compared canonically (load-time canonicalisation), among the neighbors whose address parsed. */
+/** Addresses compare in canonical form (ipAddress() canonicalises), among the neighbors whose address parsed. */
 function uniqueNeighbors(b: RawBgp, parts: Parts, ctx: Ctx): void {
   const seen = new Map<string, number>();
   b.neighbors.forEach((n, i) => {
