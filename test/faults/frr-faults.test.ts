@@ -3,7 +3,8 @@
  * asserted from FRR bgpd's own view (`vtysh show bgp ipv4 unicast json`): the backend killed
  * (withdrawn), FRR restarted (back), vipcast SIGKILLed and not restarted (FRR's graceful-restart
  * helper must not retain the route: our capability lists no address families), SIGTERM
- * (re-advertised with GRACEFUL_SHUTDOWN 65535:0, then withdrawn, exit 0).
+ * (re-advertised with GRACEFUL_SHUTDOWN 65535:0, then withdrawn, exit 0), and vipcast frozen
+ * (SIGSTOP: FRR's hold timer must remove the route; back after SIGCONT).
  *
  * bgpd runs by hand without zebra (test/harness/peers/frr.ts, -Z): every next hop counts as
  * reachable. FRR refuses 127.x next hops, so vipcast advertises the configured 198.18.0.5.
@@ -20,6 +21,8 @@ import { CALM_HEALTH, TcpTarget, tempDir, waitAdmin, writeText } from './lib/fix
 const VIP = '198.51.100.75/32';
 const NEXT_HOP = '198.18.0.5';
 const GRACE_MS = 2_000;
+/** Negotiated hold time: FRR's `timers 3 9` and our hold_time 9s. */
+const HOLD_MS = 9_000;
 const hasFrr = existsSync(BGPD_BIN) && existsSync('/usr/bin/vtysh');
 
 const report = (what: string, ms: number): void => console.info(`[faults] builtin -> FRR: ${what}: ${ms} ms`);
@@ -106,6 +109,28 @@ shutdown: { graceful_community: true, grace_period: ${GRACE_MS}ms }
     report('FRR restart: VIP back after bgpd was up', Date.now() - up);
     report('FRR restart: total incl. bgpd start', Date.now() - t0);
   });
+
+  it("vipcast SIGSTOPped: FRR's hold timer (9 s) removes the VIP; back after SIGCONT", async () => {
+    await waitAtFrr(true, 10_000);
+    const t0 = Date.now();
+    vipcast.signal('SIGSTOP');
+    let gone: number;
+    try {
+      await waitAtFrr(false, HOLD_MS + 10_000);
+      gone = Date.now() - t0;
+      // FRR's own reason for the reset, from its neighbor view.
+      const reset = (await frr.vtysh(`show bgp neighbors ${ourAddr}`)).split('\n').find((l) => /Last reset/.test(l))?.trim() ?? '';
+      console.info(`[faults] builtin -> FRR: after SIGSTOP, FRR says: ${reset}`);
+      expect(reset).toMatch(/Hold Timer Expired/i);
+    } finally {
+      vipcast.signal('SIGCONT');
+    }
+    report(`vipcast SIGSTOP: gone at FRR after (hold ${HOLD_MS} ms)`, gone);
+    // The hold time counts from the last KEEPALIVE FRR heard (we send one every 3 s).
+    expect(gone).toBeGreaterThan(HOLD_MS - 3_500);
+    expect(gone).toBeLessThan(HOLD_MS + 3_000);
+    report('vipcast SIGCONT: VIP back at FRR after', await waitAtFrr(true, 30_000));
+  }, 60_000);
 
   it('vipcast SIGKILLed and not restarted: FRR drops the VIP (graceful restart must not retain it)', async () => {
     await waitAtFrr(true, 10_000);
