@@ -19,6 +19,8 @@ export interface HealthEngineLike {
   update(vips: VipConfig[]): void;
   status(name: string): VipHealthLike | undefined;
   onTransition(listener: (h: VipHealthLike) => void): void;
-  /** Epoch ms of the last completed round of due checks. */
+  /** Epoch ms by which every VIP had completed a round (for the metric). */
   lastRoundAt(): number;
+  /** Why the health loop counts as stalled (a VIP without a completed round for 3 of its intervals), or undefined. */
+  stalled(): string | undefined;
 }

@@ -3,12 +3,14 @@
  * hysteresis rules), connection pools shared by all of them (one connection per target), and
  * a liveness watchdog.
  *
- * Liveness (`lastRoundAt`): a watchdog timer ticks every min(fast_interval) (clamped to
- * 100 ms..1 s). On each tick it asks every VIP whether its work is on time: no check still
- * unsettled past its timeout plus a grace (max(1 s, timeout)), and no round whose timer is
- * overdue by that much. Only if all are, lastRoundAt becomes now. So it stops advancing when
- * a check hangs despite its timeout, and when the event loop is blocked (the tick itself does
- * not run). /healthz turns 503 when it is older than 3 intervals.
+ * Liveness (`stalled`, `lastRoundAt`): issue 2's /healthz rule, "503 when no round completed
+ * within 3 intervals", per VIP and with its own interval: a VIP whose last round ended more than
+ * STALL_INTERVALS of its intervals ago, or whose check is still unsettled well past its timeout
+ * (a checker that ignores its abort), makes the engine stalled. Nothing polls for it: it is
+ * computed from each runner's last completed round when asked. Since a check's timeout is shorter
+ * than its interval (a config rule), a working VIP completes a round at least every
+ * 1.1 × interval + timeout (jitter 10%), well inside the limit. A blocked event loop or a hung
+ * health loop stops every completion, and shows STALL_INTERVALS intervals after the last one.
  *
  * Transitions are reported through onTransition listeners. The initial state of every VIP is
  * down ("starting"): a VIP whose first checks fail never "transitions", it simply stays down;
@@ -18,7 +20,7 @@ import type { VipConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { CheckPools, checkerFactory, type CheckerFactory } from './checks/index.js';
 import { CoarseTimers } from './coarse-timers.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { FAILPOINTS_ENV, hangGate, parseFailpoints, type Failpoint, type HangGate } from './failpoints.js';
 import { VipRunner, type CarriedHealth } from './runner.js';
 import type { CheckResult, VipHealth } from './types.js';
@@ -44,6 +46,9 @@ export interface HealthEngineOptions {
   failpoints?: Failpoint[];
 }
 
+/** /healthz turns 503 when a VIP has completed no round for this many of its intervals (issue 2). */
+export const STALL_INTERVALS = 3;
+
 /** Small next to any interval (100 ms at least), large enough to start ~10 checks per wake-up at 1,000 VIPs/s. */
 export const DEFAULT_ROUND_QUANTUM_MS = 10;
 
@@ -59,8 +64,6 @@ export class HealthEngine {
   readonly #listeners: Array<(h: VipHealth) => void> = [];
   readonly #runners = new Map<string, VipRunner>();
   #vips: VipConfig[];
-  #lastRoundAt: number;
-  #watchdog: TimerHandle | undefined;
   #started = false;
   #stopped = false;
   readonly #stopping = new Set<Promise<void>>();
@@ -73,8 +76,8 @@ export class HealthEngine {
     this.#clock = opts.clock ?? systemClock;
     this.#hang = hangGate(opts.failpoints ?? parseFailpoints(process.env[FAILPOINTS_ENV]), this.#logger);
     if (this.#hang) this.#logger.warn({ failpoint: this.#hang.failpoint }, 'fail point armed (fault testing only)');
-    // The runners (and the pools behind their checks) see time through the gate; the liveness
-    // tick below keeps the real clock, so it notices the hang as it would a real one.
+    // The runners (and the pools behind their checks) see time through the gate; stalled() asks
+    // with the real clock, so it notices the hang as it would a real one.
     const runnerClock = this.#hang ? this.#hang.clock(this.#clock) : this.#clock;
     this.#runnerClock = runnerClock;
     const quantum = opts.roundQuantumMs ?? (opts.clock ? 0 : DEFAULT_ROUND_QUANTUM_MS);
@@ -84,22 +87,17 @@ export class HealthEngine {
     this.#createChecker = this.#hang ? this.#hang.checkers(createChecker) : createChecker;
     this.#random = opts.random ?? Math.random;
     this.#onCheckResult = opts.onCheckResult;
-    this.#lastRoundAt = this.#clock.now();
   }
 
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#lastRoundAt = this.#clock.now();
     for (const vip of this.#vips) this.#add(vip);
     this.#hang?.arm(this.#clock);
-    this.#tick();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#watchdog !== undefined) this.#clock.clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
     const runners = [...this.#runners.values()];
     this.#runners.clear();
     const stopped = runners.map((r) => r.stop());
@@ -152,8 +150,25 @@ export class HealthEngine {
     this.#listeners.push(listener);
   }
 
+  /**
+   * Epoch ms by which every VIP had completed a round (the oldest VIP's last completed round);
+   * exported as vipcast_health_last_round_timestamp_seconds.
+   */
   lastRoundAt(): number {
-    return this.#lastRoundAt;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const runner of this.#runners.values()) oldest = Math.min(oldest, runner.lastCompletedAt);
+    return Number.isFinite(oldest) ? oldest : this.#clock.now();
+  }
+
+  /** Why the health loop counts as stalled now (the first late VIP), or undefined. */
+  stalled(): string | undefined {
+    if (!this.#started || this.#stopped) return undefined;
+    const now = this.#clock.now();
+    for (const runner of this.#runners.values()) {
+      const late = runner.late(now, STALL_INTERVALS);
+      if (late) return `VIP ${runner.name}: ${late}`;
+    }
+    return undefined;
   }
 
   #add(vip: VipConfig, carried?: CarriedHealth): void {
@@ -186,25 +201,6 @@ export class HealthEngine {
     }
   }
 
-  #tick(): void {
-    if (this.#stopped) return;
-    const now = this.#clock.now();
-    let onTime = true;
-    for (const runner of this.#runners.values()) {
-      if (!runner.progressing(now)) {
-        onTime = false;
-        break;
-      }
-    }
-    if (onTime) this.#lastRoundAt = now;
-    this.#watchdog = this.#clock.setTimeout(() => this.#tick(), this.#tickMs());
-  }
-
-  #tickMs(): number {
-    let ms = 1_000;
-    for (const runner of this.#runners.values()) ms = Math.min(ms, runner.vip.policy.fastIntervalMs);
-    return Math.max(100, ms);
-  }
 }
 
 function sameChecks(a: VipConfig, b: VipConfig): boolean {

@@ -121,12 +121,14 @@ export class VipRunner {
   readonly #passive = new Set<number>();
   #lastRoundStart = Number.NEGATIVE_INFINITY;
   #lastTransitionAt = Number.NEGATIVE_INFINITY;
+  #lastCompletedAt: number;
   #stopped = false;
 
   constructor(vip: VipConfig, deps: RunnerDeps) {
     this.#vip = vip;
     this.#deps = deps;
     this.#since = deps.carried?.since ?? deps.clock.now();
+    this.#lastCompletedAt = deps.clock.now();
     if (deps.carried) {
       // Still "starting" (first round at once, fast_interval while it settles), from the
       // carried health: the new checks must fail `fall` times to bring an up VIP down.
@@ -190,16 +192,24 @@ export class VipRunner {
     for (const slot of this.#slots) slot.checker.dispose?.();
   }
 
+  /** When this VIP's last round ended (its start, before the first one). */
+  get lastCompletedAt(): number {
+    return this.#lastCompletedAt;
+  }
+
   /**
-   * False when this VIP's work is late: a check still unsettled well past its timeout, or a
-   * round whose timer should have fired long ago (the event loop was blocked).
+   * Why this VIP's work is late, or undefined: no round completed for `intervals` of its
+   * intervals (a hung health loop or a blocked event loop), or a check still unsettled well past
+   * its timeout (a checker that ignores its abort).
    */
-  progressing(now: number): boolean {
+  late(now: number, intervals: number): string | undefined {
     for (const slot of this.#slots) {
-      if (slot.inflight && now > slot.inflight.deadline + this.#graceOf(slot.spec)) return false;
+      const run = slot.inflight;
+      if (run && now > run.deadline + this.#graceOf(slot.spec)) return `check ${slot.spec.label} still running ${now - run.since} ms after it started (timeout ${this.#timeoutOf(slot.spec)} ms)`;
     }
-    if (!this.#round && this.#timer !== undefined && now > this.#dueAt + Math.max(1_000, this.#vip.policy.timeoutMs)) return false;
-    return true;
+    const limit = intervals * this.#vip.policy.intervalMs;
+    const age = now - this.#lastCompletedAt;
+    return age > limit ? `no round completed for ${age} ms (limit ${intervals} intervals, ${limit} ms)` : undefined;
   }
 
   health(): VipHealth {
@@ -353,6 +363,7 @@ export class VipRunner {
   #settleOne(round: Round): void {
     if (--round.outstanding > 0 || this.#round !== round) return;
     this.#round = undefined;
+    this.#lastCompletedAt = this.#deps.clock.now();
     this.#clearTimer();
     if (round.waiters) for (const wake of round.waiters) wake();
     if (this.#stopped) return;

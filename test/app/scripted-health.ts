@@ -24,7 +24,10 @@ export class ScriptedHealth implements HealthEngineLike {
     clearInterval(this.rounds);
     return Promise.resolve();
   }
+  private readonly intervals = new Map<string, number>();
   update(vips: VipConfig[]): void {
+    this.intervals.clear();
+    for (const v of vips) this.intervals.set(v.name, v.policy.intervalMs);
     for (const v of vips) {
       if (!this.state.has(v.name)) this.state.set(v.name, { name: v.name, healthy: false, reason: 'starting', since: new Date(), lastDetector: 'initial' });
     }
@@ -38,6 +41,12 @@ export class ScriptedHealth implements HealthEngineLike {
   }
   lastRoundAt(): number {
     return this.lastRound;
+  }
+  /** The engine's rule: stalled once no round completed for 3 intervals (the shortest VIP's). */
+  stalled(): string | undefined {
+    const limit = 3 * Math.min(...this.intervals.values());
+    const age = Date.now() - this.lastRound;
+    return age > limit ? `no round completed for ${age} ms (limit ${limit} ms)` : undefined;
   }
   set(name: string, healthy: boolean, reason = healthy ? 'ok' : 'tcp: connect ECONNREFUSED'): void {
     const h = { name, healthy, reason, since: new Date(), lastDetector: 'periodic' as const };

@@ -4,11 +4,15 @@
  */
 import type { CheckerFactory } from '../../../src/health/checks/index.js';
 import { down, ok, type Checker, type Outcome, type PassiveListener } from '../../../src/health/checks/types.js';
+import type { Clock } from '../../../src/health/clock.js';
 import type { CheckSpec } from '../../../src/health/types.js';
 
 export class Target {
   up = true;
   hang = false;
+  /** Answer this long after the run starts, on `clock` (a fake clock: deterministic). */
+  delayMs = 0;
+  clock: Clock | undefined = undefined;
   runs = 0;
   readonly listeners = new Set<PassiveListener>();
 
@@ -28,7 +32,10 @@ export function scriptedFactory(targets: Map<string, Target>): CheckerFactory {
       run(): Promise<Outcome> {
         target.runs++;
         if (target.hang) return new Promise<Outcome>(() => undefined);
-        return Promise.resolve(target.up ? ok() : down('CONNECT_REFUSED', 'refused'));
+        const outcome = target.up ? ok() : down('CONNECT_REFUSED', 'refused');
+        const clock = target.clock;
+        if (target.delayMs > 0 && clock) return new Promise<Outcome>((resolve) => clock.setTimeout(() => resolve(outcome), target.delayMs));
+        return Promise.resolve(outcome);
       },
       watch(listener: PassiveListener): () => void {
         target.listeners.add(listener);
