@@ -209,19 +209,33 @@ export const exabgpSubject: BulkSubject = {
 /**
  * vipcast's backend classes driven directly (config parsed from YAML like `vipcast run`), in a
  * worker thread (lib/backend-worker.ts). The clock starts when apply() is posted.
+ *
+ * By default every trial gets a fresh worker: each apply() is a cold start (module loading done,
+ * but no JIT-compiled code, protobuf code generation or gRPC call path warmed). The peers'
+ * clients (AddPathStream, unary AddPath) run in the bench's own thread, which is warm from the
+ * second trial on. `warm: true` keeps one worker per subject across trials (a new backend
+ * instance, daemon and router each trial, as before) so that vipcast's trials after the first
+ * run warm too, like the peers': the like-for-like comparison of the encoding and streaming
+ * paths themselves. close() ends the kept worker.
  */
-export function vipcastBackendSubject(kind: 'builtin' | 'gobgp'): BulkSubject {
+export function vipcastBackendSubject(kind: 'builtin' | 'gobgp', opts: { warm?: boolean } = {}): BulkSubject & { close(): Promise<void> } {
+  let kept: BackendWorker | undefined;
   return {
-    name: kind === 'builtin' ? 'vipcast built-in speaker (backend class)' : 'vipcast GoBGP backend (backend class)',
+    name: `${kind === 'builtin' ? 'vipcast built-in speaker (backend class)' : 'vipcast GoBGP backend (backend class)'}${opts.warm ? ', warm worker' : ''}`,
     withdrawHow: 'apply(empty set)',
     gobgp: kind === 'gobgp',
     unavailable: () => undefined,
+    async close() {
+      await kept?.terminate();
+      kept = undefined;
+    },
     async run(ctx) {
       const gobgp = kind === 'gobgp' ? await startGobgpd(ctx.dir, { localAddress: ctx.localAddress, localAs: LOCAL_AS, bare: true }) : undefined;
       const yaml = backendYaml(ctx, gobgp ? { api: `127.0.0.1:${gobgp.apiPort}`, listenPort: ctx.bgpPort } : undefined);
-      const worker = new BackendWorker(yaml, join(ctx.dir, 'vipcast.yaml'), ctx.timeoutMs);
+      const file = join(ctx.dir, 'vipcast.yaml');
+      const worker = opts.warm ? (kept ??= new BackendWorker(yaml, file, ctx.timeoutMs)) : new BackendWorker(yaml, file, ctx.timeoutMs);
       try {
-        const started = (await worker.call({ cmd: 'start' })) as { kind: string };
+        const started = (await worker.call({ cmd: 'start', yaml, file })) as { kind: string };
         if (started.kind !== kind) throw new Error(`createBackend gave the ${started.kind} backend, not ${kind}`);
         await established(ctx.router, `vipcast ${kind}`);
         const start = performance.now();
@@ -233,7 +247,7 @@ export function vipcastBackendSubject(kind: 'builtin' | 'gobgp'): BulkSubject {
         await worker.call({ cmd: 'apply', prefixes: [] });
         return { ...t, withdrawMs: await drained };
       } finally {
-        await worker.call({ cmd: 'stop' }).finally(() => worker.terminate());
+        await worker.call({ cmd: 'stop' }).finally(() => (worker === kept ? undefined : worker.terminate()));
         if (gobgp) {
           closeClient(gobgp.client);
           await stopDaemon(gobgp.daemon);
@@ -250,7 +264,8 @@ export class BackendWorker {
     this.worker = new Worker(WORKER, { workerData: { yaml, file } });
   }
 
-  call(msg: { cmd: string; prefixes?: string[] }): Promise<unknown> {
+  /** `yaml`/`file` with 'start': the config of this backend instance (default: the constructor's). */
+  call(msg: { cmd: string; prefixes?: string[]; yaml?: string; file?: string }): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`backend worker: ${msg.cmd} took over ${this.timeoutMs} ms`)), this.timeoutMs);
       this.worker.once('message', (r: { ok?: unknown; error?: string }) => {

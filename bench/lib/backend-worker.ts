@@ -2,7 +2,8 @@
  * Runs one of vipcast's backend classes in a worker thread for the bulk benchmark, so that its
  * synchronous work (encoding 100,000 paths) cannot delay the main thread's polling of BIRD:
  * in one event loop the poller would see nothing until apply() yields, and "first route seen"
- * would be meaningless. Messages: {cmd:'start'} -> {ok}, {cmd:'apply', prefixes} -> {ok},
+ * would be meaningless. Messages: {cmd:'start', yaml?, file?} -> {ok} (a new backend instance,
+ * from the given config or the one the worker was created with), {cmd:'apply', prefixes} -> {ok},
  * {cmd:'resync'} -> {ok: {ms}} (timed inside the worker), {cmd:'stop'} -> {ok}; failures come
  * back as {error}.
  */
@@ -24,9 +25,17 @@ function route(i: number, prefix: string): VipRoute {
   return { vip: `v${i}`, prefix, family: 'ipv4', attributes: { origin: 'igp', asPathPrepend: 0, communities: [], largeCommunities: [], extendedCommunities: [] } };
 }
 
-async function handle(msg: { cmd: string; prefixes?: string[] }): Promise<unknown> {
+interface Message {
+  cmd: string;
+  prefixes?: string[];
+  yaml?: string;
+  file?: string;
+}
+
+async function handle(msg: Message): Promise<unknown> {
   if (msg.cmd === 'start') {
-    backend = await createBackend(parseConfig(yaml, file), pino({ level: 'warn' }));
+    if (backend) throw new Error('a backend is running in this worker: stop it first');
+    backend = await createBackend(parseConfig(msg.yaml ?? yaml, msg.file ?? file), pino({ level: 'warn' }));
     await backend.start();
     return { kind: backend.kind };
   }
@@ -41,13 +50,15 @@ async function handle(msg: { cmd: string; prefixes?: string[] }): Promise<unknow
     return { ms: performance.now() - t0 };
   }
   if (msg.cmd === 'stop') {
-    await backend.stop('benchmark done');
+    const b = backend;
+    backend = undefined;
+    await b.stop('benchmark done');
     return {};
   }
   throw new Error(`unknown command ${msg.cmd}`);
 }
 
-parentPort?.on('message', (msg: { cmd: string; prefixes?: string[] }) => {
+parentPort?.on('message', (msg: Message) => {
   handle(msg).then(
     (r) => parentPort?.postMessage({ ok: r }),
     (err: unknown) => parentPort?.postMessage({ error: err instanceof Error ? err.stack ?? err.message : String(err) }),
