@@ -136,6 +136,14 @@ describe('GoBGP client call policy (stand-in server)', () => {
     expect(err.details).toMatchObject({ rpc: 'AddPath', grpcCode: status.UNAVAILABLE, daemonMessage: 'stand-in AddPath refused (14)' });
   });
 
+  it('UpdatePeer is not repeated after DEADLINE_EXCEEDED (it may have been applied; 3.10 resets the session on each)', async () => {
+    const { s, client } = await setup();
+    s.script.set('UpdatePeer', [status.DEADLINE_EXCEEDED, 'ok']);
+    const err = await failure(client.updatePeer(peer));
+    expect(s.calls.get('UpdatePeer')).toHaveLength(1);
+    expect(err.details).toMatchObject({ rpc: 'UpdatePeer', grpcCode: status.DEADLINE_EXCEEDED });
+  });
+
   it('a refusal (not transient) is not retried, even for an idempotent call', async () => {
     const { s, client } = await setup();
     s.script.set('AddPath', [status.INVALID_ARGUMENT]);

@@ -3,12 +3,14 @@
  * are retried with backoff on transient codes; every failure is a GobgpError naming the RPC and
  * carrying the daemon's message.
  */
-import { Client, Metadata, type ChannelCredentials, type ClientOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, status as GrpcStatus, type ChannelCredentials, type ClientOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import { GENERATIONS, loadGeneration, type ApiGeneration, type ApiVersion } from './generation.js';
 import type { ApiDestination, ApiFamily, ApiGlobal, ApiPath, ApiPeer, ApiWatchEventResponse } from './types.js';
 import { GobgpError, RETRYABLE_CODES, rpcError } from '../errors.js';
 import { encodeAddPathStreamRequest, handEncodable, type AddPathStreamRequest } from './wire.js';
+
+const UNAVAILABLE_ONLY: ReadonlySet<number> = new Set([GrpcStatus.UNAVAILABLE]);
 
 export interface ClientTimeouts {
   /** Deadline of a unary call. */
@@ -86,8 +88,11 @@ export class GobgpClient {
     });
   }
 
-  /** A unary call; `idempotent` ones are tried up to 3 times (100 ms, 200 ms backoff) on transient codes. */
-  async unary<Res>(rpc: string, req: object, opts: { idempotent: boolean; deadlineMs?: number }): Promise<Res> {
+  /**
+   * A unary call; `idempotent` ones are tried up to 3 times (100 ms, 200 ms backoff) on transient
+   * codes (`retryOn`, default RETRYABLE_CODES).
+   */
+  async unary<Res>(rpc: string, req: object, opts: { idempotent: boolean; deadlineMs?: number; retryOn?: ReadonlySet<number> }): Promise<Res> {
     const attempts = opts.idempotent ? 3 : 1;
     let last: unknown;
     for (let i = 0; i < attempts; i++) {
@@ -96,7 +101,7 @@ export class GobgpClient {
       } catch (err) {
         last = err;
         const code = err instanceof GobgpError ? err.details.grpcCode : undefined;
-        if (code === undefined || !RETRYABLE_CODES.has(code) || i === attempts - 1) break;
+        if (code === undefined || !(opts.retryOn ?? RETRYABLE_CODES).has(code) || i === attempts - 1) break;
         await new Promise((r) => setTimeout(r, 100 * 2 ** i));
       }
     }
@@ -148,8 +153,13 @@ export class GobgpClient {
     await this.unary('AddPeer', { peer }, { idempotent: false });
   }
 
+  /**
+   * Retried only on UNAVAILABLE (the call never reached the daemon): after a DEADLINE_EXCEEDED the
+   * update may have been applied, and GoBGP 3.10 resets the session on every UpdatePeer, so a
+   * repeat would reset it a second time.
+   */
   async updatePeer(peer: ApiPeer): Promise<void> {
-    await this.unary('UpdatePeer', { peer }, { idempotent: true });
+    await this.unary('UpdatePeer', { peer }, { idempotent: true, retryOn: UNAVAILABLE_ONLY });
   }
 
   async deletePeer(address: string): Promise<void> {
