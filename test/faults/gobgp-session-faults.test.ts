@@ -146,8 +146,8 @@ describe.skipIf(!hasBird() || !hasBuild() || versions.length === 0).each(version
     }
     report('gobgpd SIGSTOP: /readyz first not 200 after (ms)', readiness.firstNotReadyMs ?? `never within ${freezeMs} ms`);
     if (readiness.body) report('gobgpd SIGSTOP: /readyz said', `${readiness.status} ${readiness.body.slice(0, 200)}`);
-    // Every unary call has a 5 s deadline and idempotent ones are tried 3 times: the periodic
-    // GetBgp (every 2 s resync interval) gives up after ~15.3 s, so a 20 s freeze must show.
+    // The periodic daemon check (every 2 s resync interval) is one GetBgp with a 3 s deadline
+    // (the liveness probe): a frozen gobgpd shows in /readyz within about 5 s, so a 20 s freeze must.
     expect(readiness.status).toBe(503);
     expect(readiness.firstNotReadyMs).toBeLessThan(freezeMs);
     await waitRoute(rig.bird, 'vc', API, true, 30_000);
