@@ -14,7 +14,7 @@ import { Bird, hasBird } from '../harness/bird.js';
 import { freePort, loopbackAddress } from '../harness/net.js';
 import { hasBuild, VipcastProcess } from '../harness/vipcast.js';
 import { sleep, waitFor } from '../harness/wait.js';
-import { birdStats, tempDir, TcpTarget, waitRoute } from '../faults/lib/fixture.js';
+import { birdBgpConfig, birdStats, tempDir, TcpTarget, waitRoute } from '../faults/lib/fixture.js';
 
 const WEB = '198.51.100.81/32';
 const API = '198.51.100.82/32';
@@ -73,17 +73,7 @@ admin: { listen: 127.0.0.1:${adminPort} }
     // (198.18.0.1) resolves through a static route inside BIRD only.
     bird = await Bird.start({
       routerId: '10.255.0.81',
-      config: `
-protocol static st4 { ipv4; route 198.18.0.0/15 via "lo"; }
-protocol bgp vc {
-  local ${birdAddr} port ${birdPort} as 65000;
-  neighbor ${ourAddr} as 65001;
-  passive on;
-  strict bind yes;
-  multihop;
-  hold time 9;
-  ipv4 { import all; export none; };
-}`,
+      config: `protocol static st4 { ipv4; route 198.18.0.0/15 via "lo"; }\n${birdBgpConfig(birdAddr, birdPort, [{ name: 'vc', neighbor: ourAddr, neighborAs: 65001 }])}`,
     });
     await mkdir(join(dir, 'config'));
     await publish(render([{ name: 'web', prefix: WEB, med: 10 }, { name: 'api', prefix: API, med: 10 }]));
